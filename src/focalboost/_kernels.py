@@ -104,7 +104,7 @@ def _binary_loss_row(zi, yi, a_pos, a_neg, gamma, int_gamma):
     else:
         u = -zi
         a = a_neg
-    p, q, s, log_q = _margin_terms(u)
+    _p, q, s, log_q = _margin_terms(u)
     return a * _pow_q(q, log_q, gamma, int_gamma) * s
 
 
@@ -194,7 +194,7 @@ def _softmax_label(yi, k):
 
 @njit(inline="always", **_JIT)
 def _row_finite(zrow):
-    for j in range(zrow.shape[0]):
+    for j in range(zrow.shape[0]):  # noqa: SIM110 - a plain loop compiles in Numba
         if not math.isfinite(zrow[j]):
             return False
     return True
@@ -308,7 +308,7 @@ def _make_softmax_loss(parallel):
                 continue
             big, tot = _wrong_class_lse(zrow, c)
             m = zrow[c] - (big + math.log(tot))
-            p_c, q, s, log_q = _margin_terms(m)
+            _p_c, q, s, log_q = _margin_terms(m)
             v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
             if weighted:
                 wi = float(w[i])

@@ -92,5 +92,6 @@ class FocalMetric(FocalMetricBase):
     ) -> tuple[str, float, bool]:
         if isinstance(data_or_y_pred, lgb.Dataset):
             data = data_or_y_pred
-            return self.name, self.value(data.get_label(), preds_or_y_true, data.get_weight()), False
+            value = self.value(data.get_label(), preds_or_y_true, data.get_weight())
+            return self.name, value, False
         return self.name, self.value(preds_or_y_true, data_or_y_pred, weight), False
