@@ -104,7 +104,9 @@ def resolve_alpha(
     if isinstance(alpha, Mapping):
         missing = [c for c in classes.tolist() if c not in alpha]
         if missing:
-            raise ValueError(f"alpha dict is missing classes {missing}; it needs one weight per class.")
+            raise ValueError(
+                f"alpha dict is missing classes {missing}; it needs one weight per class."
+            )
         extra = [c for c in alpha if c not in set(classes.tolist())]
         if extra:
             raise ValueError(f"alpha dict has keys {extra} that are not classes of y.")
@@ -162,7 +164,8 @@ class FocalClassifierMixin:
         classes = le.classes_
         if len(classes) < 2:
             raise ValueError(
-                f"y must contain at least two classes to fit a classifier; got only {classes.tolist()}."
+                "y must contain at least two classes to fit a classifier; "
+                f"got only {classes.tolist()}."
             )
         y_enc = le.transform(y_arr).astype(np.intp)
         weight = check_sample_weight(sample_weight, y_enc.shape[0], "sample_weight")
@@ -193,7 +196,9 @@ class FocalClassifierMixin:
             if a is None:
                 return BinaryFocalLoss(alpha=None, gamma=self.gamma, hessian=self.hessian), 1.0
             scale = float(a.sum())
-            loss = BinaryFocalLoss(alpha=float(a[1] / scale), gamma=self.gamma, hessian=self.hessian)
+            loss = BinaryFocalLoss(
+                alpha=float(a[1] / scale), gamma=self.gamma, hessian=self.hessian
+            )
             return loss, scale
         factor = self.hessian_factor
         loss = SoftmaxFocalLoss(
@@ -281,9 +286,7 @@ class FocalClassifierMixin:
     def _focal_state(self) -> dict:
         state: dict[str, Any] = {
             "estimator": type(self).__name__,
-            "params": {
-                k: v for k, v in self.get_params(deep=False).items() if _jsonable(v)
-            },
+            "params": {k: v for k, v in self.get_params(deep=False).items() if _jsonable(v)},
             "classes": self.classes_.tolist(),
             "init_score": np.asarray(self.init_score_).tolist(),
             "alpha_": None if self.alpha_ is None else self.alpha_.tolist(),
