@@ -216,7 +216,7 @@ class _FocalLossBase:
         values = self.loss(y_true, raw_score, sample_weight)
         if sample_weight is None:
             return float(values.mean())
-        total = float(np.sum(sample_weight))
+        total = float(np.sum(sample_weight, dtype=np.float64))
         if total <= 0:
             raise ValueError("sample_weight must have a positive sum to average the loss.")
         return float(values.sum() / total)
@@ -415,8 +415,8 @@ class BinaryFocalLoss(_FocalLossBase):
         if w.size:
             if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
                 self._raise_bad(y, np.zeros(1), w)
-            w_pos = float(w[pos].sum())
-            w_neg = float(w.sum()) - w_pos
+            w_pos = float(w[pos].sum(dtype=np.float64))
+            w_neg = float(w.sum(dtype=np.float64)) - w_pos
         else:
             w_pos = float(np.count_nonzero(pos))
             w_neg = float(y.shape[0]) - w_pos
