@@ -456,7 +456,7 @@ def binary_init_score(w_pos, w_neg, a_pos, a_neg, gamma):
     ``G`` is strictly decreasing, so a bracketed bisection to machine precision
     is robust for any class balance.
     """
-    target = math.log(w_pos * a_pos) - math.log(w_neg * a_neg)
+    target = (math.log(w_pos) + math.log(a_pos)) - (math.log(w_neg) + math.log(a_neg))
     if gamma == 0.0:
         return target
     lo = -1.0

@@ -416,7 +416,7 @@ class BinaryFocalLoss(_FocalLossBase):
             if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
                 self._raise_bad(y, np.zeros(1), w)
             w_pos = float(w[pos].sum(dtype=np.float64))
-            w_neg = float(w.sum(dtype=np.float64)) - w_pos
+            w_neg = float(w[~pos].sum(dtype=np.float64))
         else:
             w_pos = float(np.count_nonzero(pos))
             w_neg = float(y.shape[0]) - w_pos
