@@ -148,11 +148,12 @@ def mp_binary_risk_argmin(c1: float, c0: float, gamma: float, dps: int = 40):
     """Root of ``d/dz [c1 FL(z, 1) + c0 FL(z, 0)]`` (the unique minimiser), as mpf.
 
     The derivative is taken numerically (:func:`mpmath.diff`) from the
-    subtraction-free loss; the root is bracketed by doubling and solved with
-    the Anderson-Björk bracketing method.
+    subtraction-free loss; the sign change is bracketed by doubling and the
+    bracket bisected down to a width of ``1e-(dps - 10)`` (relative).
     """
     with mp.workdps(dps):
-        a1, a0, g = mp.mpf(c1), mp.mpf(c0), mp.mpf(gamma)
+        tot = mp.mpf(c1) + mp.mpf(c0)
+        a1, a0, g = mp.mpf(c1) / tot, mp.mpf(c0) / tot, mp.mpf(gamma)
 
         def risk(x):
             return a1 * mp_binary_fl(x, 1, g) + a0 * mp_binary_fl(x, 0, g)
@@ -165,11 +166,14 @@ def mp_binary_risk_argmin(c1: float, c0: float, gamma: float, dps: int = 40):
             lo *= 2
         while drisk(hi) < 0:
             hi *= 2
-        root = mp.findroot(drisk, (lo, hi), solver="anderson")
-        # the bracket must still straddle the root after polishing
-        step = mp.mpf(10) ** (-dps // 2) * max(1, abs(root))
-        assert drisk(root - step) < 0 < drisk(root + step)
-        return +root
+        width = mp.mpf(10) ** (10 - dps)
+        while hi - lo > width * max(1, abs(lo), abs(hi)):
+            mid = (lo + hi) / 2
+            if drisk(mid) < 0:
+                lo = mid
+            else:
+                hi = mid
+        return (lo + hi) / 2
 
 
 def mp_softmax_risk_argmin(weights, gamma: float, dps: int = 30) -> np.ndarray:
