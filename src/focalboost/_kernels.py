@@ -127,8 +127,8 @@ def _make_binary_grad_hess(parallel):
         weighted = w.shape[0] > 0
         bad = 0
         for i in rng(n):
-            zi = float(z[i])
-            yi = float(y[i])
+            zi = np.float64(z[i])
+            yi = np.float64(y[i])
             if _bad_binary_input(zi, yi):
                 bad += 1
                 g_out[i] = 0.0
@@ -136,7 +136,7 @@ def _make_binary_grad_hess(parallel):
                 continue
             g, h = _binary_row(zi, yi, a_pos, a_neg, gamma, int_gamma, mode)
             if weighted:
-                wi = float(w[i])
+                wi = np.float64(w[i])
                 if _bad_weight(wi):
                     bad += 1
                 g *= wi
@@ -157,15 +157,15 @@ def _make_binary_loss(parallel):
         weighted = w.shape[0] > 0
         bad = 0
         for i in rng(n):
-            zi = float(z[i])
-            yi = float(y[i])
+            zi = np.float64(z[i])
+            yi = np.float64(y[i])
             if _bad_binary_input(zi, yi):
                 bad += 1
                 out[i] = 0.0
                 continue
             v = _binary_loss_row(zi, yi, a_pos, a_neg, gamma, int_gamma)
             if weighted:
-                wi = float(w[i])
+                wi = np.float64(w[i])
                 if _bad_weight(wi):
                     bad += 1
                 v *= wi
@@ -248,7 +248,7 @@ def _softmax_row(zrow, c, alpha_c, gamma, int_gamma, mode, factor, wi, g_out, h_
             one_minus = 1.0 - p_j
         else:
             # margin of class j against every other class, c included
-            b2 = zrow[c]
+            b2 = np.float64(zrow[c])
             for i in range(k):
                 if i != j and zrow[i] > b2:
                     b2 = zrow[i]
@@ -271,7 +271,7 @@ def _make_softmax_grad_hess(parallel):
         weighted = w.shape[0] > 0
         bad = 0
         for i in rng(n):
-            c = _softmax_label(float(y[i]), k)
+            c = _softmax_label(np.float64(y[i]), k)
             zrow = z[i]
             if c < 0 or not _row_finite(zrow):
                 bad += 1
@@ -281,7 +281,7 @@ def _make_softmax_grad_hess(parallel):
                 continue
             wi = 1.0
             if weighted:
-                wi = float(w[i])
+                wi = np.float64(w[i])
                 if _bad_weight(wi):
                     bad += 1
             _softmax_row(zrow, c, alpha[c], gamma, int_gamma, mode, factor, wi,
@@ -300,7 +300,7 @@ def _make_softmax_loss(parallel):
         weighted = w.shape[0] > 0
         bad = 0
         for i in rng(n):
-            c = _softmax_label(float(y[i]), k)
+            c = _softmax_label(np.float64(y[i]), k)
             zrow = z[i]
             if c < 0 or not _row_finite(zrow):
                 bad += 1
@@ -311,7 +311,7 @@ def _make_softmax_loss(parallel):
             _p_c, q, s, log_q = _margin_terms(m)
             v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
             if weighted:
-                wi = float(w[i])
+                wi = np.float64(w[i])
                 if _bad_weight(wi):
                     bad += 1
                 v *= wi
@@ -362,7 +362,7 @@ def _make_binary_posterior_logit(parallel):
         n = z.shape[0]
         bad = 0
         for i in rng(n):
-            zi = float(z[i])
+            zi = np.float64(z[i])
             if not math.isfinite(zi):
                 bad += 1
                 out[i] = 0.0
@@ -396,7 +396,7 @@ def _make_softmax_posterior(parallel):
             for j in range(1, k):
                 if zrow[j] > zrow[top]:
                     top = j
-            big = zrow[top]
+            big = np.float64(zrow[top])
             rest = 0.0  # Σ_{j≠top} exp(z_j - big), kept apart from the leading 1
             for j in range(k):
                 if j != top:
@@ -456,7 +456,7 @@ def binary_init_score(w_pos, w_neg, a_pos, a_neg, gamma):
     ``G`` is strictly decreasing, so a bracketed bisection to machine precision
     is robust for any class balance.
     """
-    target = math.log(w_pos * a_pos) - math.log(w_neg * a_neg)
+    target = (math.log(w_pos) + math.log(a_pos)) - (math.log(w_neg) + math.log(a_neg))
     if gamma == 0.0:
         return target
     lo = -1.0
