@@ -285,7 +285,7 @@ probabilities = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(
     data=probabilities,
     n_bins=st.integers(1, 12),
@@ -313,7 +313,7 @@ def test_properties(data: list[tuple[int, float]], n_bins: int, strategy: str, s
     assert np.all(table["mean_predicted"] <= table["upper"] + 1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(n=st.integers(1, 200), n_bins=st.integers(1, 30))
 def test_quantile_bins_are_balanced_for_distinct_values(n: int, n_bins: int) -> None:
     p = np.random.default_rng(n * 31 + n_bins).permutation(np.linspace(0.0, 1.0, n))

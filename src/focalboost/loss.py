@@ -219,7 +219,8 @@ class _FocalLossBase:
         total = float(np.sum(sample_weight, dtype=np.float64))
         if total <= 0:
             raise ValueError("sample_weight must have a positive sum to average the loss.")
-        return float(values.sum() / total)
+        with np.errstate(under="ignore"):  # a subnormal mean is a correct result
+            return float(values.sum() / total)
 
 
 class BinaryFocalLoss(_FocalLossBase):
