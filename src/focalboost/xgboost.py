@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import _num_samples
 
 try:
     import xgboost as xgb
@@ -230,7 +231,7 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
 
     def _raw_margin(self, X: Any, **kwargs: Any) -> np.ndarray:
         kwargs.pop("output_margin", None)
-        n = X.shape[0]
+        n = _num_samples(X)
         zeros = np.zeros((n, self.n_classes_)) if self.n_classes_ > 2 else np.zeros(n)
         return xgb.XGBModel.predict(self, X, output_margin=True, base_margin=zeros, **kwargs)
 
