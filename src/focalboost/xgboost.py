@@ -148,6 +148,11 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
         self.calibration_cv = calibration_cv
         self.min_split_loss = min_split_loss
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False  # y must be one label per row
+        return tags
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         params = super().get_params(deep)
         params.pop("objective", None)  # always the focal loss
