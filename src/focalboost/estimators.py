@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import numbers
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -33,8 +35,16 @@ _SIDECAR_SUFFIX = ".focalboost.json"
 
 def _check_y(y: ArrayLike) -> np.ndarray:
     """Labels as a 1-D array, rejecting missing values and non-classification targets."""
+    if y is None:
+        raise ValueError("This classifier requires y to be passed, but the target y is None.")
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change "
+            "the shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
         arr = arr.ravel()
     if arr.ndim != 1:
         raise ValueError(f"y must be 1-D class labels, got shape {arr.shape}.")
@@ -63,6 +73,8 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int, name: str) -> n
         raise ValueError(f"{name} contains NaN or infinity; weights must be finite and >= 0.")
     if np.any(w < 0):
         raise ValueError(f"{name} must be >= 0; negative weights are not allowed.")
+    if n and not np.any(w > 0):
+        raise ValueError(f"{name} are all zero; at least one row needs a positive weight.")
     return w
 
 
@@ -165,7 +177,7 @@ class FocalClassifierMixin:
         if len(classes) < 2:
             raise ValueError(
                 "y must contain at least two classes to fit a classifier; "
-                f"got only {classes.tolist()}."
+                f"got only one class: {classes.tolist()}."
             )
         y_enc = le.transform(y_arr).astype(np.intp)
         weight = check_sample_weight(sample_weight, y_enc.shape[0], "sample_weight")

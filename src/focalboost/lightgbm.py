@@ -220,6 +220,11 @@ feature_names_in_, n_features_in_
             **kwargs,
         )
 
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = super().get_params(deep)
+        params.pop("objective", None)  # always the focal loss
+        return params
+
     def _class_weight_rows(self, y_enc: np.ndarray) -> np.ndarray | None:
         cw = self._class_weight
         if cw is None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import _num_samples
 
 try:
     import xgboost as xgb
@@ -147,6 +148,11 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
         self.calibration_cv = calibration_cv
         self.min_split_loss = min_split_loss
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False  # y must be one label per row
+        return tags
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         params = super().get_params(deep)
         params.pop("objective", None)  # always the focal loss
@@ -230,7 +236,7 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
 
     def _raw_margin(self, X: Any, **kwargs: Any) -> np.ndarray:
         kwargs.pop("output_margin", None)
-        n = X.shape[0]
+        n = _num_samples(X)
         zeros = np.zeros((n, self.n_classes_)) if self.n_classes_ > 2 else np.zeros(n)
         return xgb.XGBModel.predict(self, X, output_margin=True, base_margin=zeros, **kwargs)
 
