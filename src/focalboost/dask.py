@@ -73,6 +73,10 @@ def _encode_block(block: Any, le: LabelEncoder) -> Any:
     return enc
 
 
+def _unique_block(block: Any) -> np.ndarray:
+    return np.unique(np.asarray(block))
+
+
 def _check_weight_block(block: Any, scale: float) -> Any:
     w = np.asarray(block, dtype=np.float64)
     if w.ndim != 1:
@@ -204,8 +208,11 @@ class _FocalDaskMixin(FocalClassifierMixin):
                 "held-out set (a Dask or in-memory collection), or use calibration='focal'."
             )
         # classes: one distributed unique, computed once
-        uniq = da.unique(y if isinstance(y, da.Array) else y.to_dask_array())
-        classes = np.asarray(dask.compute(uniq)[0])
+        if isinstance(y, da.Array):
+            classes = np.asarray(dask.compute(da.unique(y))[0])
+        else:
+            parts = [dask.delayed(_unique_block)(p) for p in y.to_delayed()]
+            classes = np.unique(np.concatenate(dask.compute(*parts)))
         classes = _check_y(classes)
         le = LabelEncoder().fit(classes)
         classes = le.classes_
