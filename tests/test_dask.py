@@ -23,10 +23,14 @@ Agreement with the single-machine estimators is checked at three levels:
   and ``min_child_samples=1``, where the learners agree exactly.
 - On continuous features, bins/sketches are computed per worker and differ from
   the single-machine ones; splits move to neighbouring thresholds and single
-  rows can move a lot.  Measured on 4,000 rows / 20 trees / 2 workers: max |dp|
-  0.21 (LightGBM) / 0.47 (XGBoost) binary, 0.25 / 0.31 multiclass, mean |dp|
-  0.02-0.04.  The test therefore bounds the *mean* |dp| (0.06) and the label
-  agreement (>= 0.9), not individual rows.
+  rows near a moved threshold can change a lot.  Measured here (4,000 rows,
+  20 trees, blocks spread over 2 workers, weights, ``alpha="balanced"``):
+  max |dp| 0.28 (LightGBM) / 0.44 (XGBoost) binary, 0.27 / 0.26 multiclass;
+  mean |dp| 0.019-0.039; argmax agreement 0.957-0.980.  Per-row differences of
+  that size are the normal variance of 20 depth-6 / 31-leaf trees to their bin
+  boundaries, not a focal-loss effect, so the test bounds the *mean* |dp|
+  (0.06, 1.5x the largest measured), the max (0.75) and the argmax agreement
+  (>= 0.9).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
@@ -93,11 +98,23 @@ def _data(n_classes: int, discrete: bool, seed: int = 0):
 
 
 def _dask(X, y, w):
-    return (
-        da.from_array(X, chunks=(CHUNK, X.shape[1])),
-        da.from_array(y, chunks=CHUNK),
-        da.from_array(w, chunks=CHUNK),
-    )
+    """Dask arrays whose row blocks alternate between the two workers.
+
+    Left to the scheduler, all blocks may land on one worker, and lightgbm.dask
+    then trains on that worker alone; placing them makes the training distributed.
+    """
+    client = distributed.get_client()
+    workers = sorted(client.scheduler_info()["workers"])
+
+    def spread(a):
+        blocks = []
+        for i, start in enumerate(range(0, len(a), CHUNK)):
+            piece = a[start : start + CHUNK]
+            fut = client.scatter(piece, workers=[workers[i % len(workers)]], hash=False)
+            blocks.append(da.from_delayed(dask.delayed(fut), shape=piece.shape, dtype=piece.dtype))
+        return da.concatenate(blocks)
+
+    return spread(X), spread(y), spread(w)
 
 
 def _fit_pair(kind, n_classes, discrete, **kw):
