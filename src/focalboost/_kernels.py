@@ -235,7 +235,9 @@ def _softmax_row(zrow, c, alpha_c, gamma, int_gamma, mode, factor, wi, g_out, h_
         if j == c:
             g_out[j] = -big_a * wi
             if mode == EXACT:
-                h = alpha_c * p_c * qg * ((2.0 * gamma + 1.0) * q - gamma * s * (q - gamma * p_c))
+                h = alpha_c * p_c * qg * (
+                    (2.0 * gamma + 1.0) * q - gamma * s * (q - gamma * p_c)
+                )
             else:
                 h = big_a * p_c + kappa
             h_out[j] = h * factor * wi
@@ -282,7 +284,8 @@ def _make_softmax_grad_hess(parallel):
                 wi = float(w[i])
                 if _bad_weight(wi):
                     bad += 1
-            _softmax_row(zrow, c, alpha[c], gamma, int_gamma, mode, factor, wi, g_out[i], h_out[i])
+            _softmax_row(zrow, c, alpha[c], gamma, int_gamma, mode, factor, wi,
+                         g_out[i], h_out[i])
         return bad
 
     return kernel

@@ -41,7 +41,8 @@ try:
     import lightgbm as lgb
 except ImportError as exc:  # pragma: no cover - exercised only without lightgbm
     raise ImportError(
-        "focalboost.lightgbm needs LightGBM; install it with `pip install 'focalboost[lightgbm]'`."
+        "focalboost.lightgbm needs LightGBM; install it with "
+        "`pip install 'focalboost[lightgbm]'`."
     ) from exc
 
 from focalboost._objective import FocalMetricBase, FocalObjectiveBase, broadcast_init_score
@@ -347,3 +348,4 @@ feature_names_in_, n_features_in_
         self._best_iteration = 0
         self._evals_result = {}
         self.fitted_ = True
+

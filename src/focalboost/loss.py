@@ -98,7 +98,9 @@ def _int_gamma(gamma: float) -> int:
 
 def _check_hessian(hessian: object) -> int:
     if hessian not in HESSIAN_MODES:
-        raise ValueError(f"hessian must be one of {sorted(HESSIAN_MODES)}, got {hessian!r}.")
+        raise ValueError(
+            f"hessian must be one of {sorted(HESSIAN_MODES)}, got {hessian!r}."
+        )
     return HESSIAN_MODES[hessian]  # type: ignore[index]
 
 
@@ -123,7 +125,8 @@ def _check_alpha_vector(alpha: object, n_classes: int | None = None) -> NDArray[
         a = np.asarray(alpha, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(
-            f"alpha must be None or a 1-D sequence of positive finite class weights, got {alpha!r}."
+            f"alpha must be None or a 1-D sequence of positive finite class weights, "
+            f"got {alpha!r}."
         ) from None
     if a.ndim != 1 or a.size < 2:
         raise ValueError(
@@ -173,7 +176,9 @@ def _out_buffer(out: np.ndarray | None, shape: tuple[int, ...], name: str) -> np
     return out
 
 
-def _diagnose(y: np.ndarray, raw: np.ndarray, w: np.ndarray, labels: str, valid_label) -> None:
+def _diagnose(
+    y: np.ndarray, raw: np.ndarray, w: np.ndarray, labels: str, valid_label
+) -> None:
     """Slow path, run only when a kernel has flagged bad input: say precisely what."""
     if not np.all(np.isfinite(y)):
         raise ValueError("y_true contains NaN or infinity; labels must be " + labels + ".")
@@ -375,16 +380,8 @@ class BinaryFocalLoss(_FocalLossBase):
             else K.binary_grad_hess_serial
         )
         bad = kern(
-            z,
-            y,
-            w,
-            self._a_pos,
-            self._a_neg,
-            self._gamma,
-            _int_gamma(self._gamma),
-            self._mode,
-            g,
-            h,
+            z, y, w, self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma),
+            self._mode, g, h,
         )
         if bad:
             self._raise_bad(y, z, w)
@@ -598,7 +595,11 @@ class SoftmaxFocalLoss(_FocalLossBase):
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         alpha = self.class_weights(z.shape[1])
         out = _out_buffer(loss_out, y.shape, "loss_out")
-        kern = K.softmax_loss_parallel if z.size >= K.PARALLEL_MIN_ROWS else K.softmax_loss_serial
+        kern = (
+            K.softmax_loss_parallel
+            if z.size >= K.PARALLEL_MIN_ROWS
+            else K.softmax_loss_serial
+        )
         if kern(z, y, w, alpha, self._gamma, _int_gamma(self._gamma), out):
             self._raise_bad(y, z, w)
         return out
@@ -628,16 +629,8 @@ class SoftmaxFocalLoss(_FocalLossBase):
             else K.softmax_grad_hess_serial
         )
         bad = kern(
-            z,
-            y,
-            w,
-            alpha,
-            self._gamma,
-            _int_gamma(self._gamma),
-            self._mode,
-            self.factor(k),
-            g,
-            h,
+            z, y, w, alpha, self._gamma, _int_gamma(self._gamma), self._mode,
+            self.factor(k), g, h,
         )
         if bad:
             self._raise_bad(y, z, w)
