@@ -284,3 +284,40 @@ def test_bad_calibration_and_class_weight(client):
         FocalDaskLGBMClassifier(calibration="nope").fit(dX, dy)
     with pytest.raises(NotImplementedError, match="balanced"):
         FocalDaskLGBMClassifier(class_weight="balanced", verbose=-1).fit(dX, dy)
+
+
+@pytest.mark.parametrize("kind", ["lgbm", "xgb"])
+def test_eval_set_early_stopping(client, kind):
+    import lightgbm as lgb
+
+    dask_cls, _, extra = PAIRS[kind]
+    X, y, w = _data(3, discrete=False)
+    dX, dy, dw = _dask(X, y, w)
+    if kind == "lgbm":
+        m = dask_cls(n_estimators=15, **extra).fit(
+            dX,
+            dy,
+            eval_set=[(dX, dy)],
+            eval_sample_weight=[dw],
+            callbacks=[lgb.early_stopping(3, verbose=False)],
+        )
+        assert list(m.evals_result_["valid_0"]) == ["focal_loss"]
+    else:
+        m = dask_cls(n_estimators=15, early_stopping_rounds=3).fit(
+            dX, dy, eval_set=[(dX, dy)], sample_weight_eval_set=[dw], verbose=False
+        )
+        assert list(m.evals_result()["validation_0"]) == ["focal_loss"]
+    local = m.to_local()
+    np.testing.assert_allclose(m.predict_proba(dX).compute(), local.predict_proba(X), atol=1e-12)
+
+
+def test_lgbm_class_weight_dict_init_score(client):
+    X, y, w = _data(3, discrete=False)
+    dX, dy, dw = _dask(X, y, w)
+    cw = {"ant": 2.0, "bee": 1.0, "cat": 0.5}
+    dm = FocalDaskLGBMClassifier(n_estimators=3, verbose=-1, class_weight=cw)
+    dm.fit(dX, dy, sample_weight=dw)
+    lm = FocalLGBMClassifier(n_estimators=3, verbose=-1, class_weight=cw).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(dm.init_score_, lm.init_score_, rtol=0, atol=1e-9)
+    raw = dm.decision_function(dX, num_iteration=1).compute()
+    np.testing.assert_allclose(raw, dm.to_local().decision_function(X, num_iteration=1), atol=1e-12)

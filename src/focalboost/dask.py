@@ -119,11 +119,11 @@ def _class_totals_block(y_enc: np.ndarray, w: np.ndarray | None, k: int) -> np.n
     return out
 
 
-def _decision_block(block: Any, model: Any) -> np.ndarray:
+def _decision_block(block: Any, model: Any, kwargs: dict) -> np.ndarray:
     if len(block) == 0:
         k = model.n_classes_
         return np.empty((0, k)) if k > 2 else np.empty(0)
-    out = model.decision_function(block)
+    out = model.decision_function(block, **kwargs)
     if isinstance(block, pd.DataFrame):
         return (
             pd.DataFrame(out, index=block.index)
@@ -310,7 +310,10 @@ class _FocalDaskMixin(FocalClassifierMixin):
         xc, yc, wc = dask.compute(xc, yc, wc)
         local = self.to_local()
         y_enc = local._encode_eval_labels(yc)
-        self.calibrator_ = fit_calibrator(local, xc, y_enc, wc, (xc, yc, wc))
+        # the single-machine call is fit_calibrator(est, X_train, y_enc, w, calibration_set);
+        # on Dask the training data stays distributed, so the held-out set stands in for it
+        user_set = (xc, yc) if wc is None else (xc, yc, wc)
+        self.calibrator_ = fit_calibrator(local, xc, y_enc, wc, user_set)
 
     # -- prediction ------------------------------------------------------------------
 
@@ -326,16 +329,12 @@ class _FocalDaskMixin(FocalClassifierMixin):
         """
         check_is_fitted(self, "loss_")
         local = self.to_local()
-        if kwargs:
-            import functools
-
-            local.decision_function = functools.partial(local.decision_function, **kwargs)
         X = _as_dask(X)
         k = self.n_classes_
         width = k if k > 2 else None
         if isinstance(X, da.Array) and X.ndim == 2 and len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
-        out = _map_rows(X, _decision_block, local, width=width)
+        out = _map_rows(X, _decision_block, local, kwargs, width=width)
         if isinstance(out, (dd.Series, dd.DataFrame)):
             out = out.to_dask_array()
         return out
@@ -542,6 +541,10 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
         if eval_metric is not None:
             metrics += list(eval_metric) if isinstance(eval_metric, list) else [eval_metric]
 
+        # LightGBM >= 4.7 deprecates eval_set in favour of eval_X / eval_y
+        eval_kwargs: dict[str, Any] = {"eval_set": None}
+        if sets:
+            eval_kwargs = {"eval_X": tuple(v[0] for v in sets), "eval_y": tuple(v[1] for v in sets)}
         model = _lgb_dask_train(
             client=self._lgb_dask_client(),
             data=X,
@@ -550,7 +553,7 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
             model_factory=_FocalLGBMWorker,
             sample_weight=weight,
             init_score=self._lazy_init(y_enc, init_score),
-            eval_set=sets,
+            **eval_kwargs,
             eval_names=eval_names,
             eval_sample_weight=weights,
             eval_init_score=inits,
