@@ -811,6 +811,8 @@ def write_report(out: Path, df, summary, stats, argv, cfg, args, runtime, skippe
             "",
         ]
         lines += [_md_table(st["avg"].rename("avg_rank").reset_index()), ""]
+        if st.get("excluded"):
+            lines += ["Not ranked (not run on every data set): " + ", ".join(st["excluded"]), ""]
         fn = st["test"]
         if "p_value" in fn:
             lines += [
@@ -902,7 +904,13 @@ def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> i
         avg = ranks.mean(axis=0).sort_values()
         full = summary.pivot(index="dataset", columns="method", values=f"{metric}_mean")
         winners = full.idxmax(axis=1) if HIGHER_BETTER[metric] else full.idxmin(axis=1)
-        stats[metric] = {"avg": avg, "test": test, "winners": winners.to_dict()}
+        excluded = sorted(set(full.columns) - set(ranks.columns))
+        stats[metric] = {
+            "avg": avg,
+            "test": test,
+            "winners": winners.to_dict(),
+            "excluded": excluded,
+        }
         if not args.no_plots:
             plot_cd(
                 avg,
