@@ -794,7 +794,11 @@ def write_report(out: Path, df, summary, stats, argv, cfg, args, runtime, skippe
         "inner 3-fold CV on the training fold (average precision for binary sets, log loss "
         "for multiclass); binary thresholds maximise F1 on a 25 % stratified hold-out of "
         "the training fold (model refitted on the other 75 %). ECE: 15 equal-mass bins "
-        "(classwise for multiclass). Multiclass PR-AUC is macro one-vs-rest.",
+        "(classwise for multiclass). Multiclass PR-AUC is macro one-vs-rest over the classes "
+        "present in the test fold. recall_at_p90: the largest recall at a threshold with "
+        "precision ≥ 0.9 (0 when no threshold reaches it, NaN for a fold without positives; "
+        "means ignore NaN). PR curves and reliability diagrams pool the out-of-fold "
+        "predictions of the first repeat.",
         "",
     ]
     for task in ("binary", "multiclass"):
