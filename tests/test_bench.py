@@ -1,0 +1,173 @@
+"""End-to-end tests of ``focalboost bench`` on tiny generated tables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("lightgbm")
+pytest.importorskip("xgboost")
+pytest.importorskip("matplotlib")
+pytest.importorskip("tqdm")
+
+from focalboost import bench
+from focalboost.__main__ import main
+
+TIME_COLS = ["fit_time_s", "predict_time_s"]
+
+
+def _write_tables(folder: Path) -> None:
+    rng = np.random.default_rng(0)
+    n = 150
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] + 0.7 * rng.normal(size=n) > 0.9).astype(int)
+    frame = pd.DataFrame(X, columns=["x0", "x1", "x2"])
+    frame["colour"] = rng.choice(["red", "green", "blue"], size=n)
+    frame["target"] = np.where(y == 1, "yes", "no")
+    frame.to_csv(folder / "tiny_binary.csv", index=False)
+    Z = rng.normal(size=(n, 4))
+    score = Z[:, 0] + 0.5 * rng.normal(size=n)
+    labels = np.select([score < -0.3, score < 0.6], ["a", "b"], "c")
+    multi = pd.DataFrame(Z, columns=[f"z{i}" for i in range(4)])
+    multi["target"] = labels
+    multi.to_csv(folder / "tiny_multi.tsv", sep="\t", index=False)
+
+
+ARGS = ["--quick", "--folds", "2", "--repeats", "1", "--n-estimators", "5", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("tables")
+    _write_tables(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_dir(data_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run1")
+    assert main(["bench", *ARGS, "--data-dir", str(data_dir), "--out", str(out)]) == 0
+    return out
+
+
+def test_outputs_exist(run_dir):
+    for name in (
+        "per_fold_metrics.csv",
+        "summary.csv",
+        "report.md",
+        "cd_pr_auc.png",
+        "cd_log_loss.png",
+        "pr_tiny_binary.png",
+        "reliability_tiny_binary.png",
+    ):
+        path = run_dir / name
+        assert path.is_file(), name
+        assert path.stat().st_size > 0, name
+    assert not (run_dir / "pr_tiny_multi.png").exists()  # curves are for binary sets only
+
+
+def test_per_fold_metrics_sane(run_dir):
+    df = pd.read_csv(run_dir / "per_fold_metrics.csv")
+    assert set(df["dataset"]) == {"tiny_binary", "tiny_multi"}
+    methods = set(df["method"])
+    for m in ("lgbm_logloss", "lgbm_balanced", "lgbm_focal", "lgbm_focal_tuned", "lgbm_focal_raw"):
+        assert m in methods
+    for m in ("xgb_logloss", "xgb_balanced", "xgb_focal", "xgb_focal_tuned"):
+        assert m in methods
+    # same folds for every method: 2 folds x 1 repeat per (data set, method)
+    counts = df.groupby(["dataset", "method"]).size()
+    assert (counts == 2).all()
+    n_test = df.groupby(["dataset", "repeat", "fold"])["n_test"].nunique()
+    assert (n_test == 1).all()
+    binary = df[df["task"] == "binary"]
+    multi = df[df["task"] == "multiclass"]
+    for col in ("pr_auc", "roc_auc", "f1", "brier", "ece", "recall_at_p90"):
+        assert binary[col].between(0, 1).all(), col
+    assert (binary["log_loss"] > 0).all()
+    assert binary["threshold"].between(0, 1).all()
+    for col in ("pr_auc", "macro_f1", "balanced_accuracy", "ece"):
+        assert multi[col].between(0, 1).all(), col
+    assert (multi["log_loss"] > 0).all()
+    # CatBoost rows are binary only
+    assert not multi["method"].str.startswith("cat_").any()
+    assert (df[TIME_COLS] >= 0).all().all()
+    tuned = df[df["method"].str.endswith("_focal_tuned")]
+    assert tuned["best_params"].str.contains("gamma=").all()
+
+
+def test_summary_and_report(run_dir):
+    summary = pd.read_csv(run_dir / "summary.csv")
+    assert {"pr_auc_mean", "pr_auc_std", "log_loss_mean", "fit_time_s_mean"} <= set(summary)
+    assert len(summary) == len(summary[["dataset", "method"]].drop_duplicates())
+    report = (run_dir / "report.md").read_text(encoding="utf-8")
+    for needle in ("Average ranks by pr_auc", "Friedman", "CD =", "Versions:", "Command:"):
+        assert needle in report
+
+
+def test_same_seed_identical_metrics(run_dir, data_dir, tmp_path):
+    out = tmp_path / "run2"
+    assert main(["bench", *ARGS, "--data-dir", str(data_dir), "--out", str(out), "--no-plots"]) == 0
+    a = pd.read_csv(run_dir / "per_fold_metrics.csv").drop(columns=TIME_COLS)
+    b = pd.read_csv(out / "per_fold_metrics.csv").drop(columns=TIME_COLS)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_datasets_and_methods_filter(data_dir, tmp_path):
+    out = tmp_path / "one"
+    argv = [*ARGS, "--data-dir", str(data_dir), "--datasets", "tiny_multi"]
+    argv += ["--methods", "lgbm_logloss,lgbm_focal,xgb_focal", "--out", str(out), "--no-plots"]
+    assert bench.main(argv) == 0
+    df = pd.read_csv(out / "per_fold_metrics.csv")
+    assert set(df["dataset"]) == {"tiny_multi"}
+    assert set(df["method"]) == {"lgbm_logloss", "lgbm_focal", "xgb_focal"}
+
+
+def test_unknown_dataset_raises(data_dir, tmp_path):
+    with pytest.raises(ValueError, match="not found"):
+        bench.main(
+            [*ARGS, "--data-dir", str(data_dir), "--datasets", "nope", "--out", str(tmp_path)]
+        )
+
+
+def test_recall_at_precision():
+    y = np.array([0, 0, 1, 1, 1])
+    p = np.array([0.1, 0.6, 0.5, 0.8, 0.9])
+    assert bench._recall_at_precision(y, p, 0.9) == pytest.approx(2 / 3)
+    assert np.isnan(bench._recall_at_precision(np.zeros(4, int), np.linspace(0, 1, 4)))
+    assert bench._recall_at_precision(np.array([1, 0]), np.array([0.1, 0.9]), 0.9) == 0.0
+
+
+def test_friedman_nemenyi_cd():
+    values = pd.DataFrame(
+        {"a": [0.9, 0.8, 0.7, 0.95], "b": [0.8, 0.7, 0.6, 0.9], "c": [0.7, 0.75, 0.5, 0.85]},
+        index=list("wxyz"),
+    )
+    ranks = values.rank(axis=1, ascending=False)
+    res = bench.friedman_nemenyi(ranks, values)
+    # Demšar (2006), table 5: q_0.05 = 2.343 for k = 3
+    assert res["cd"] == pytest.approx(2.343 * np.sqrt(3 * 4 / (6 * 4)), rel=1e-3)
+    assert 0 < res["p_value"] < 1
+
+
+def test_calibration_variants_skipped_when_rejected():
+    names = {m.name for m in bench.all_methods()}
+    from focalboost.calibration import CALIBRATIONS
+
+    for cal in bench.CALIBRATION_VARIANTS:
+        assert (f"lgbm_focal_{cal}" in names) == (cal in CALIBRATIONS)
+
+
+def test_module_entry_points():
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    for mod in (["-m", "focalboost", "bench", "--help"], ["-m", "focalboost.bench", "--help"]):
+        res = subprocess.run(
+            [sys.executable, *mod], capture_output=True, text=True, env=env, check=False
+        )
+        assert res.returncode == 0, res.stderr
+        assert "--data-dir" in res.stdout
