@@ -80,6 +80,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_softmax, logsumexp
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, check_cv
@@ -640,13 +641,13 @@ def _fold_params(estimator: Any) -> dict[str, Any]:
         if current.get(key) not in (None, 0):
             params[key] = value
     n_iter = None
-    if estimator._booster_name == "lightgbm":
-        n_iter = estimator.best_iteration_ or None
-    elif estimator._booster_name == "xgboost":
-        try:
+    try:
+        if estimator._booster_name == "lightgbm":
+            n_iter = estimator.best_iteration_ or None
+        elif estimator._booster_name == "xgboost":
             n_iter = int(estimator.best_iteration) + 1
-        except AttributeError:  # no early stopping
-            n_iter = None
+    except (AttributeError, NotFittedError):  # not fitted, or no early stopping
+        n_iter = None
     if n_iter:
         params["n_estimators"] = n_iter
     return params
