@@ -7,7 +7,8 @@
   classifiers (need the ``lightgbm`` / ``xgboost`` extra).
 - :mod:`focalboost.lightgbm`, :mod:`focalboost.xgboost`: objectives and eval
   metrics for the boosters' native and scikit-learn APIs.
-- :mod:`focalboost.metrics`, :mod:`focalboost.datasets`.
+- :mod:`focalboost.calibration` (the ``calibration`` options), :mod:`focalboost.metrics`,
+  :mod:`focalboost.plotting`, :mod:`focalboost.datasets`.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from focalboost.calibration import CALIBRATIONS, fit_calibrator, make_calibrator_from_state
+from focalboost.calibration import check_calibration, fit_calibrator, make_calibrator_from_state
 from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
 
 #: parameters that exist in both focal classifiers and never reach the booster
@@ -186,11 +186,7 @@ class FocalClassifierMixin:
         loss, scale = self._build_loss(a)
         if scale != 1.0:
             weight = scale * (weight if weight is not None else np.ones(len(y_enc)))
-        if self.calibration not in CALIBRATIONS:
-            raise ValueError(
-                f"calibration must be one of {sorted(CALIBRATIONS, key=str)}, "
-                f"got {self.calibration!r}."
-            )
+        check_calibration(self.calibration, len(classes))
         self._le = le
         self.alpha_ = a
         self.loss_ = loss
@@ -317,7 +313,7 @@ class FocalClassifierMixin:
         self.init_score_ = float(z0) if z0.ndim == 0 else z0
         self.loss_, _ = self._build_loss(self.alpha_)
         cal = state["calibrator"]
-        self.calibrator_ = None if cal is None else make_calibrator_from_state(cal)
+        self.calibrator_ = None if cal is None else make_calibrator_from_state(cal, self.loss_)
 
     def save_model(self, path: str | Path) -> None:
         """Save the native booster to ``path`` and the focal state beside it.

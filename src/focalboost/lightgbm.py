@@ -133,11 +133,16 @@ class FocalLGBMClassifier(FocalClassifierMixin, lgb.LGBMClassifier):
         Multiclass diagonal-Hessian factor; ``"auto"`` uses LightGBM's own
         ``K / (K - 1)``, so ``gamma=0`` reproduces the built-in ``multiclass``.
         Ignored for binary problems.
-    calibration : None or str, default="focal"
-        How :meth:`predict_proba` turns margins into probabilities; see
-        :mod:`focalboost.calibration`.
-    calibration_cv : int or cross-validation generator, default=5
-        Folds for the cross-fitted data-driven calibrators.
+    calibration : {"focal", None, "sigmoid", "isotonic", "temperature", "beta"}, \
+default="focal"
+        How :meth:`predict_proba` turns margins into probabilities: the
+        closed-form focal map (no data), the raw sigmoid/softmax (None), or a
+        data-driven calibrator applied *after* the focal map and fitted on
+        out-of-fold margins or on ``calibration_set`` (``"beta"``: binary
+        only); see :mod:`focalboost.calibration`.
+    calibration_cv : int or cross-validation splitter, default=5
+        Folds for cross-fitting the data-driven calibrators; an int gives a
+        ``StratifiedKFold`` shuffled with ``random_state`` (when set).
     boosting_type, num_leaves, max_depth, learning_rate, n_estimators, \
 subsample_for_bin, class_weight, min_split_gain, min_child_weight, \
 min_child_samples, subsample, subsample_freq, colsample_bytree, reg_alpha, \
@@ -268,7 +273,8 @@ feature_names_in_, n_features_in_
         ``init_score`` / ``eval_init_score``, when given, are added to the
         focal-optimal constant (as in LightGBM they act in training only).
         ``calibration_set=(X_cal, y_cal[, w_cal])`` fits a data-driven calibrator
-        on that set instead of by cross-fitting.
+        on that set instead of by cross-fitting (ignored for ``calibration`` in
+        ``("focal", None)``).
         """
         y_enc, weight = self._focal_prepare(y, sample_weight)
         classes = self.classes_

@@ -40,12 +40,20 @@ Binning
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["calibration_table", "expected_calibration_error"]
+__all__ = [
+    "FocalLossScorer",
+    "calibration_table",
+    "expected_calibration_error",
+    "focal_loss_scorer",
+    "make_focal_scorer",
+    "mean_focal_loss",
+]
 
 Strategy = Literal["quantile", "uniform"]
 
@@ -231,6 +239,176 @@ def calibration_table(
 
 
 # ---------------------------------------------------------------------------
+# focal loss of probabilities
+
+
+def mean_focal_loss(
+    y_true: ArrayLike,
+    y_prob: ArrayLike,
+    *,
+    gamma: float = 2.0,
+    alpha: float | Sequence[float] | None = None,
+    sample_weight: ArrayLike | None = None,
+    labels: ArrayLike | None = None,
+) -> float:
+    """Weighted mean focal loss of predicted probabilities (lower is better).
+
+    .. math::
+
+        \\mathrm{FL} = -\\alpha_t (1 - p_t)^\\gamma \\log p_t,
+
+    where ``p_t`` is the probability given to the true class, clipped to
+    ``[1e-15, 1]``.  With ``gamma = 0`` and no ``alpha`` it is the log loss.
+    Unlike :meth:`focalboost.BinaryFocalLoss.loss`, which takes raw margins,
+    this scores probabilities, e.g. the calibrated output of ``predict_proba``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels: ``0 .. n_classes - 1`` (or booleans) unless ``labels`` is given.
+    y_prob : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Probability of the positive class, or one column per class (rows
+        summing to 1).
+    gamma : float >= 0, default=2.0
+        Focusing parameter.
+    alpha : None, float in (0, 1) or sequence of positive floats, default=None
+        Class weights ``α_t``: a float is the weight of the positive class
+        (column 1) of a binary problem, the negative class getting
+        ``1 - alpha``; a sequence has one weight per column; None weighs
+        every class 1.
+    sample_weight : array-like of shape (n_samples,), optional
+    labels : array-like of shape (n_classes,), optional
+        The label of each column of ``y_prob``, when ``y_true`` is not coded
+        ``0 .. n_classes - 1``.
+
+    Returns
+    -------
+    float
+    """
+    gamma = _check_gamma(gamma)
+    y, prob, weight = _prepare(y_true, y_prob, sample_weight, labels)
+    if prob.ndim == 1:
+        prob = np.column_stack([1.0 - prob, prob])
+    a = _alpha_weights(alpha, prob.shape[1])
+    p_t = np.clip(prob[np.arange(y.shape[0]), y], 1e-15, 1.0)
+    per_row = -a[y] * (1.0 - p_t) ** gamma * np.log(p_t)
+    return float(np.dot(weight, per_row) / weight.sum())
+
+
+class FocalLossScorer:
+    """Scorer: minus the mean focal loss of an estimator's ``predict_proba``.
+
+    Usable as ``scoring=`` in :class:`sklearn.model_selection.GridSearchCV`
+    and :func:`sklearn.model_selection.cross_val_score` (greater is better,
+    hence the sign).  It works with any classifier that has ``predict_proba``
+    and ``classes_``; for the focal classifiers the probabilities are the
+    calibrated ones (``calibration``).  Build it with :func:`make_focal_scorer`.
+
+    The focal loss is not a proper scoring rule: for ``gamma > 0`` it is
+    minimised by under-confident probabilities (the raw ``σ(z)`` of a focal
+    model), so it ranks ``calibration=None`` above every calibrated output.
+    Use it to tune what the training objective sees (booster parameters,
+    ``gamma`` against a fixed scoring ``gamma``); choose between calibrations
+    with a proper score such as ``"neg_log_loss"`` or ``"neg_brier_score"``.
+
+    Parameters
+    ----------
+    gamma : float >= 0, default=2.0
+    alpha : None, float in (0, 1), sequence or dict, default=None
+        As in :func:`mean_focal_loss`, with the order of the estimator's
+        ``classes_`` (a float weighs ``classes_[1]``); a dict maps class
+        labels to weights.
+    """
+
+    def __init__(self, gamma: float = 2.0, alpha: Any = None) -> None:
+        self.gamma = _check_gamma(gamma)
+        self.alpha = alpha
+
+    def __repr__(self) -> str:
+        return f"make_focal_scorer(gamma={self.gamma!r}, alpha={self.alpha!r})"
+
+    def __call__(
+        self, estimator: Any, X: Any, y_true: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
+        """Return ``-mean_focal_loss`` of ``estimator.predict_proba(X)`` against ``y_true``."""
+        classes = np.asarray(estimator.classes_)
+        alpha = self.alpha
+        if isinstance(alpha, Mapping):
+            missing = [c for c in classes.tolist() if c not in alpha]
+            if missing:
+                raise ValueError(f"alpha dict is missing classes {missing}")
+            alpha = [alpha[c] for c in classes.tolist()]
+        proba = estimator.predict_proba(X)
+        return -mean_focal_loss(
+            y_true,
+            proba,
+            gamma=self.gamma,
+            alpha=alpha,
+            sample_weight=sample_weight,
+            labels=classes,
+        )
+
+
+def make_focal_scorer(gamma: float = 2.0, alpha: Any = None) -> FocalLossScorer:
+    """A scorer giving minus the mean focal loss of predicted probabilities.
+
+    Parameters
+    ----------
+    gamma : float >= 0, default=2.0
+    alpha : None, float in (0, 1), sequence or dict, default=None
+        See :class:`FocalLossScorer`.
+
+    Returns
+    -------
+    FocalLossScorer
+        ``scorer(estimator, X, y, sample_weight=None) -> float``, greater is
+        better.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from focalboost import FocalLGBMClassifier
+    >>> search = GridSearchCV(FocalLGBMClassifier(verbose=-1),
+    ...                       {"gamma": [0.0, 1.0, 2.0]},
+    ...                       scoring=make_focal_scorer(gamma=2.0))  # doctest: +SKIP
+    """
+    return FocalLossScorer(gamma=gamma, alpha=alpha)
+
+
+def _check_gamma(gamma: object) -> float:
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)):
+        raise ValueError(f"gamma must be a number >= 0, got {gamma!r}")
+    g = float(gamma)
+    if not (np.isfinite(g) and g >= 0):
+        raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
+    return g
+
+
+def _alpha_weights(alpha: object, n_classes: int) -> np.ndarray:
+    """Per-column class weights of :func:`mean_focal_loss`."""
+    if alpha is None:
+        return np.ones(n_classes)
+    if isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, bool):
+        if n_classes != 2:
+            raise ValueError(
+                f"alpha as a single float is for binary problems; y_prob has {n_classes} "
+                "columns, so pass one weight per class"
+            )
+        if not 0.0 < float(alpha) < 1.0:
+            raise ValueError(f"alpha must be in the open interval (0, 1), got {alpha!r}")
+        return np.array([1.0 - float(alpha), float(alpha)])
+    try:
+        a = np.asarray(alpha, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be None, a float or a sequence, got {alpha!r}") from None
+    if a.shape != (n_classes,) or not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError(
+            f"alpha must hold {n_classes} positive finite weights (one per class), got {alpha!r}"
+        )
+    return a
+
+
+# ---------------------------------------------------------------------------
 # binning
 
 
@@ -401,3 +579,7 @@ def _encode(y: np.ndarray, n_classes: int, labels: ArrayLike | None) -> np.ndarr
             f"y_true must hold {allowed} for y_prob with {n_classes} classes (or pass labels=)"
         )
     return y.astype(np.intp)
+
+
+#: ``make_focal_scorer(gamma=2.0)``: minus the mean focal loss with ``gamma=2``, no ``alpha``
+focal_loss_scorer = make_focal_scorer()

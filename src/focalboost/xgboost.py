@@ -113,9 +113,12 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
     hessian_factor : "auto", "lightgbm", "xgboost" or float > 0, default="auto"
         Multiclass diagonal-Hessian factor; ``"auto"`` uses XGBoost's own 2, so
         ``gamma=0`` reproduces the built-in ``multi:softprob``.
-    calibration : None or str, default="focal"
-        See :mod:`focalboost.calibration`.
-    calibration_cv : int or cross-validation generator, default=5
+    calibration : {"focal", None, "sigmoid", "isotonic", "temperature", "beta"}, \
+default="focal"
+        As in :class:`focalboost.lightgbm.FocalLGBMClassifier`; see
+        :mod:`focalboost.calibration`.
+    calibration_cv : int or cross-validation splitter, default=5
+        Folds for cross-fitting the data-driven calibrators.
     min_split_loss : float, default=None
         XGBoost's ``gamma`` (minimum loss reduction to split).
     **kwargs
@@ -195,7 +198,8 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
 
         ``base_margin`` / ``base_margin_eval_set``, when given, are added to the
         focal-optimal constant.  ``calibration_set=(X_cal, y_cal[, w_cal])`` fits a
-        data-driven calibrator on that set instead of by cross-fitting.
+        data-driven calibrator on that set instead of by cross-fitting (ignored
+        for ``calibration`` in ``("focal", None)``).
         """
         y_enc, weight = self._focal_prepare(y, sample_weight)
         self.init_score_ = self._init_score_for(y_enc, weight)
