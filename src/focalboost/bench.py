@@ -293,7 +293,12 @@ def all_methods() -> list[Method]:
         ]
         for cal in CALIBRATION_VARIANTS:
             if _calibration_supported(cal):
-                methods.append(Method(f"lgbm_focal_{cal}", "lightgbm", _lgbm_focal(cal)))
+                # beta calibration is defined for binary problems only
+                methods.append(
+                    Method(
+                        f"lgbm_focal_{cal}", "lightgbm", _lgbm_focal(cal), binary_only=cal == "beta"
+                    )
+                )
             else:
                 log.info("skipping lgbm_focal_%s: calibration=%r not supported", cal, cal)
     else:
