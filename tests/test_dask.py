@@ -267,14 +267,52 @@ def test_adapters_pickle_and_run_on_worker(client, obj):
         assert remote == local
 
 
-def test_calibration_without_set_is_not_implemented(client, monkeypatch):
-    import focalboost.dask as fbd
-
-    monkeypatch.setattr(fbd, "CALIBRATIONS", (None, "focal", "sigmoid"))
+@pytest.mark.parametrize("kind", ["lgbm", "xgb"])
+def test_calibration_on_held_out_partition(client, kind):
+    """Without calibration_set, the last partition is held out for the calibrator."""
+    dask_cls, local_cls, extra = PAIRS[kind]
     X, y, w = _data(2, discrete=False)
+    dX, dy, dw = _dask(X, y, w)
+    n_blocks = dX.numblocks[0]
+    assert n_blocks >= 2
+    last = sum(dX.chunks[0][:-1])
+    m = dask_cls(n_estimators=10, calibration="isotonic", **extra).fit(dX, dy, sample_weight=dw)
+    assert m.calibrator_ is not None
+    # the calibrator was fitted on the last block only: refit it locally on the same rows
+    from focalboost.calibration import fit_calibrator
+
+    local = m.to_local()
+    assert isinstance(local, local_cls) and local.calibration == "isotonic"
+    held = (X[last:], y[last:], w[last:])
+    cal = fit_calibrator(local, *held[:1], local._encode_eval_labels(held[1]), held[2], held)
+    np.testing.assert_allclose(
+        m.predict_proba(dX).compute(), cal.predict_proba(local.decision_function(X)), atol=1e-12
+    )
+    # the held-out rows did not train the booster: a fit on the first blocks only agrees
+    m_head = dask_cls(n_estimators=10, calibration="focal", **extra).fit(
+        dX[:last], dy[:last], sample_weight=dw[:last]
+    )
+    np.testing.assert_allclose(
+        m.decision_function(dX).compute(), m_head.decision_function(dX).compute(), atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("kind", ["lgbm", "xgb"])
+def test_calibration_set_and_single_partition_error(client, kind):
+    dask_cls, _, extra = PAIRS[kind]
+    X, y, w = _data(3, discrete=False)
     dX, dy, _ = _dask(X, y, w)
-    with pytest.raises(NotImplementedError, match="calibration_set"):
-        FocalDaskXGBClassifier(n_estimators=2, calibration="sigmoid").fit(dX, dy)
+    m = dask_cls(n_estimators=5, calibration="temperature", **extra).fit(
+        dX, dy, calibration_set=(X[:500], y[:500])
+    )
+    proba = m.predict_proba(dX).compute()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    assert m.calibrator_ is not None
+    one = da.from_array(X, chunks=(len(X), X.shape[1]))
+    with pytest.raises(ValueError, match="calibration_set"):
+        dask_cls(n_estimators=2, calibration="sigmoid", **extra).fit(
+            one, da.from_array(y, chunks=len(y))
+        )
 
 
 def test_bad_calibration_and_class_weight(client):

@@ -201,12 +201,6 @@ class _FocalDaskMixin(FocalClassifierMixin):
                 f"calibration must be one of {sorted(CALIBRATIONS, key=str)}, "
                 f"got {self.calibration!r}."
             )
-        if self.calibration not in (None, "focal") and calibration_set is None:
-            raise NotImplementedError(
-                f"calibration={self.calibration!r} on Dask needs calibration_set=(X_cal, y_cal"
-                "[, w_cal]): the distributed estimators do not cross-fit calibrators. Pass a "
-                "held-out set (a Dask or in-memory collection), or use calibration='focal'."
-            )
         # classes: one distributed unique, computed once
         if isinstance(y, da.Array):
             classes = np.asarray(dask.compute(da.unique(y))[0])
@@ -299,6 +293,40 @@ class _FocalDaskMixin(FocalClassifierMixin):
             user = None if user_inits is None else user_inits[i]
             inits.append(self._lazy_init(yv_enc, user))
         return sets, weights, inits
+
+    def _hold_out_calibration(self, X: Any, y: Any, sample_weight: Any, calibration_set: Any):
+        """Split the last row partition off as calibration set when one is needed.
+
+        Data-driven calibrators (``calibration`` other than None and ``"focal"``)
+        are fitted on ``calibration_set`` when given; otherwise the last block of
+        rows (Dask Array) or the last partition (Dask DataFrame) is held out from
+        training and used instead.  Returns ``(X, y, sample_weight, calibration_set)``.
+        """
+        if self.calibration in (None, "focal") or calibration_set is not None:
+            return X, y, sample_weight, calibration_set
+        X, y = _as_dask(X), _as_dask(y)
+        w = None if sample_weight is None else _as_dask(sample_weight)
+
+        def parts(col: Any) -> int:
+            return col.npartitions if hasattr(col, "npartitions") else col.numblocks[0]
+
+        def split(col: Any) -> tuple[Any, Any]:
+            if hasattr(col, "partitions"):
+                return col.partitions[: parts(col) - 1], col.partitions[parts(col) - 1]
+            n_rest = sum(col.chunks[0][:-1])
+            return col[:n_rest], col[n_rest:]
+
+        if parts(X) < 2 or parts(y) != parts(X):
+            raise ValueError(
+                f"calibration={self.calibration!r} without calibration_set holds out the last "
+                "partition of X for the calibrator, so X and y need at least 2 matching "
+                "partitions; repartition them or pass calibration_set=(X_cal, y_cal)."
+            )
+        (X_fit, X_cal), (y_fit, y_cal) = split(X), split(y)
+        if w is None:
+            return X_fit, y_fit, None, (X_cal, y_cal)
+        w_fit, w_cal = split(w)
+        return X_fit, y_fit, w_fit, (X_cal, y_cal, w_cal)
 
     def _fit_calibration_dask(self, calibration_set: Any) -> None:
         """Data-driven calibrators need a held-out set; Dask cannot cross-fit them."""
@@ -515,6 +543,9 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
         added to the focal-optimal constant.  ``calibration_set=(X_cal, y_cal[, w_cal])``
         fits a data-driven calibrator (when ``calibration`` is one).
         """
+        X, y, sample_weight, calibration_set = self._hold_out_calibration(
+            X, y, sample_weight, calibration_set
+        )
         X, y_enc, weight, totals, counts = self._focal_prepare_dask(
             X, y, sample_weight, calibration_set
         )
@@ -672,6 +703,9 @@ class FocalDaskXGBClassifier(_FocalDaskMixin, DaskXGBClassifier):
         constant.  ``calibration_set=(X_cal, y_cal[, w_cal])`` fits a data-driven
         calibrator (when ``calibration`` is one).
         """
+        X, y, sample_weight, calibration_set = self._hold_out_calibration(
+            X, y, sample_weight, calibration_set
+        )
         X, y_enc, weight, totals, counts = self._focal_prepare_dask(
             X, y, sample_weight, calibration_set
         )
