@@ -33,6 +33,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from focalboost._vmath import exp_le0, log1p_01, log_pos
+
 EXACT = 0
 POSITIVE = 1
 IRLS = 2
@@ -45,17 +47,19 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 @njit(inline="always", **_JIT)
 def _margin_terms(u):
-    """Return ``(p, q, s, log_q)`` for the true-class margin ``u``."""
-    e = math.exp(-abs(u))
-    l1 = math.log1p(e)
-    if u >= 0.0:
-        p = 1.0 / (1.0 + e)
-        q = e * p
+    """Return ``(p, q, s, log_q)`` for the true-class margin ``u`` (branch-free)."""
+    e = exp_le0(-abs(u))
+    l1 = log1p_01(e)
+    d = 1.0 / (1.0 + e)
+    ed = e * d
+    if u >= 0.0:  # both arms are plain arithmetic: compiled to selects
+        p = d
+        q = ed
         s = l1
         log_q = -(u + l1)
     else:
-        q = 1.0 / (1.0 + e)
-        p = e * q
+        q = d
+        p = ed
         s = l1 - u
         log_q = -l1
     return p, q, s, log_q
@@ -63,13 +67,21 @@ def _margin_terms(u):
 
 @njit(inline="always", **_JIT)
 def _pow_q(q, log_q, gamma, int_gamma):
-    """``q ** gamma``: repeated products for small integer gamma, else exp(γ log q)."""
+    """``q ** gamma``: square-and-multiply for integer gamma <= 16, else exp(γ log q).
+
+    The square-and-multiply loop has a fixed trip count (5 bits), so it unrolls
+    into selects and does not stop vectorisation; for gamma = 2 and 3 it gives
+    the same product as ``q * q (* q)``.
+    """
     if int_gamma >= 0:
         r = 1.0
-        for _ in range(int_gamma):
-            r *= q
+        b = q
+        for bit in range(5):
+            if (int_gamma >> bit) & 1:
+                r *= b
+            b *= b
         return r
-    return math.exp(gamma * log_q)
+    return exp_le0(gamma * log_q)
 
 
 @njit(inline="always", **_JIT)
@@ -109,13 +121,19 @@ def _binary_loss_row(zi, yi, a_pos, a_neg, gamma, int_gamma):
 
 
 @njit(inline="always", **_JIT)
-def _bad_binary_input(zi, yi):
-    return (not (yi == 0.0 or yi == 1.0)) or (not math.isfinite(zi))
+def _good_binary_input(zi, yi):
+    return (yi == 0.0 or yi == 1.0) and math.isfinite(zi)
 
 
 @njit(inline="always", **_JIT)
-def _bad_weight(wi):
-    return not (wi >= 0.0 and math.isfinite(wi))
+def _good_weight(wi):
+    return wi >= 0.0 and math.isfinite(wi)
+
+
+# The row loops below are branch-free (a bad row is computed on a harmless
+# margin and its result replaced by 0), so LLVM vectorises them; the weighted
+# and unweighted cases are separate loops because ``w[i]`` must not be read
+# when ``w`` is empty.
 
 
 def _make_binary_grad_hess(parallel):
@@ -124,25 +142,26 @@ def _make_binary_grad_hess(parallel):
     @njit(parallel=parallel, **_JIT)
     def kernel(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
         n = z.shape[0]
-        weighted = w.shape[0] > 0
         bad = 0
-        for i in rng(n):
-            zi = float(z[i])
-            yi = float(y[i])
-            if _bad_binary_input(zi, yi):
-                bad += 1
-                g_out[i] = 0.0
-                h_out[i] = 0.0
-                continue
-            g, h = _binary_row(zi, yi, a_pos, a_neg, gamma, int_gamma, mode)
-            if weighted:
+        if w.shape[0] > 0:
+            for i in rng(n):
+                zi = float(z[i])
+                yi = float(y[i])
                 wi = float(w[i])
-                if _bad_weight(wi):
-                    bad += 1
-                g *= wi
-                h *= wi
-            g_out[i] = g
-            h_out[i] = h
+                ok = _good_binary_input(zi, yi)
+                g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
+                bad += (0 if ok else 1) + (0 if _good_weight(wi) else 1)
+                g_out[i] = g * wi if ok else 0.0
+                h_out[i] = h * wi if ok else 0.0
+        else:
+            for i in rng(n):
+                zi = float(z[i])
+                yi = float(y[i])
+                ok = _good_binary_input(zi, yi)
+                g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
+                bad += 0 if ok else 1
+                g_out[i] = g if ok else 0.0
+                h_out[i] = h if ok else 0.0
         return bad
 
     return kernel
@@ -154,22 +173,24 @@ def _make_binary_loss(parallel):
     @njit(parallel=parallel, **_JIT)
     def kernel(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
         n = z.shape[0]
-        weighted = w.shape[0] > 0
         bad = 0
-        for i in rng(n):
-            zi = float(z[i])
-            yi = float(y[i])
-            if _bad_binary_input(zi, yi):
-                bad += 1
-                out[i] = 0.0
-                continue
-            v = _binary_loss_row(zi, yi, a_pos, a_neg, gamma, int_gamma)
-            if weighted:
+        if w.shape[0] > 0:
+            for i in rng(n):
+                zi = float(z[i])
+                yi = float(y[i])
                 wi = float(w[i])
-                if _bad_weight(wi):
-                    bad += 1
-                v *= wi
-            out[i] = v
+                ok = _good_binary_input(zi, yi)
+                v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
+                bad += (0 if ok else 1) + (0 if _good_weight(wi) else 1)
+                out[i] = v * wi if ok else 0.0
+        else:
+            for i in rng(n):
+                zi = float(z[i])
+                yi = float(y[i])
+                ok = _good_binary_input(zi, yi)
+                v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
+                bad += 0 if ok else 1
+                out[i] = v if ok else 0.0
         return bad
 
     return kernel
@@ -215,51 +236,178 @@ def _wrong_class_lse(zrow, c):
     return big, tot
 
 
+#: Rows per block of the softmax gradient kernel.  A block is copied into
+#: class-major scratch and processed class by class with the rows in the inner
+#: loop, so that every loop vectorises across rows with unit stride.
+SOFTMAX_BLOCK = 128
+#: Blocks per parallel task (each task allocates its scratch once).
+_BLOCKS_PER_TASK = 16
+
+# per-row scratch vectors of a block (separate allocations: LLVM's run-time
+# alias checks fail on views of one 2-D array, which silently disables the
+# vectorised loops)
+_N_SCRATCH = 12
+(_S_BIG, _S_TOT, _S_REST, _S_W, _S_CHK, _S_A, _S_KAPPA, _S_Q, _S_GC, _S_HC,
+ _S_OM, _S_ALPHA) = range(_N_SCRATCH)
+
+
+@njit(**_JIT)
+def _softmax_scratch(k):
+    """Scratch of :func:`_softmax_block`: (int vectors, float vectors, et, ht)."""
+    b = SOFTMAX_BLOCK
+    ints = (np.empty(b, dtype=np.int64), np.empty(b, dtype=np.int64))
+    floats = (
+        np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
+        np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
+    )
+    return ints, floats, np.empty((k, b)), np.empty((k, b))
+
+
 @njit(inline="always", **_JIT)
-def _softmax_row(zrow, c, alpha_c, gamma, int_gamma, mode, factor, wi, g_out, h_out):
-    """Write weighted gradient and diagonal Hessian of one softmax row."""
-    k = zrow.shape[0]
-    big, tot = _wrong_class_lse(zrow, c)
-    m = zrow[c] - (big + math.log(tot))
-    p_c, q, s, log_q = _margin_terms(m)
-    qg = _pow_q(q, log_q, gamma, int_gamma)
-    big_a = alpha_c * qg * (q + gamma * p_c * s)
-    kappa = alpha_c * gamma * p_c * qg * (2.0 * q - s * (q - (gamma - 1.0) * p_c))
-    if mode == POSITIVE:
-        kappa = max(kappa, 0.0)
-    elif mode == IRLS:
-        kappa = 0.0
-    # The wrong class that may hold more than half of the mass needs its own
-    # margin for an accurate 1 - p_k; every other class has p_k <= 1/2.
+def _row_major(a):
+    """Whether the rows of a 2-D array are its contiguous direction."""
+    return a.strides[1] <= a.strides[0]
+
+
+@njit(**_JIT)
+def _softmax_block(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out,
+                   ci, sc, et, ht):
+    """Gradient and diagonal Hessian of a block of rows; returns the count of bad rows.
+
+    ``z``, ``y``, ``w`` (or empty), ``g_out`` and ``h_out`` are the block's
+    slices (zero-based indices let LLVM drop Numba's negative-index wraparound).
+    ``ci``, ``sc``, ``et`` and ``ht`` are the scratch of :func:`_softmax_scratch`:
+    the block is transposed into ``et``, computed there class by class
+    (contiguous in the rows, so LLVM vectorises every loop) and the results are
+    transposed back into the outputs, whatever their memory order.
+
+    Per row this is the row-wise computation of the module docstring, with the
+    same order of every sum and product: ``M = max_{k≠c} z_k``, ``S = Σ_{k≠c}
+    exp(z_k - M)`` (each exponential computed once), ``m = z_c - (M + log S)``.
+    The loops are branch-free with unconditional stores; a bad row (label or
+    margin) is computed on garbage and zeroed.
+
+    ``1 - p_k`` of a wrong class with ``p_k > 1/2`` (at most one per row, the
+    arg-max ``J`` of the wrong classes) is taken as ``p_c + q R / S`` with
+    ``R = Σ_{k≠c,J} exp(z_k - M)``, free of cancellation; every other class
+    has ``p_k <= 1/2`` and uses ``1 - p_k``.
+    """
+    m, k = z.shape
+    cls = ci[0]
+    jmx = ci[1]
+    big = sc[_S_BIG]
+    tot = sc[_S_TOT]
+    rest = sc[_S_REST]
+    ws = sc[_S_W]
+    chk = sc[_S_CHK]
+    s_a = sc[_S_A]
+    s_kappa = sc[_S_KAPPA]
+    s_q = sc[_S_Q]
+    s_gc = sc[_S_GC]
+    s_hc = sc[_S_HC]
+    s_om = sc[_S_OM]
+    s_alpha = sc[_S_ALPHA]
+    if _row_major(z):
+        for b in range(m):
+            for j in range(k):
+                et[j, b] = z[b, j]
+    else:
+        for j in range(k):
+            for b in range(m):
+                et[j, b] = z[b, j]
+    top = k - 1.0
+    for b in range(m):
+        yi = float(y[b])
+        ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
+        c = int(yi if ok else -1.0)
+        cls[b] = c
+        # gathers (alpha[c], z_c) stay out of the vectorised loops: LLVM cannot
+        # bound an indirect access for its run-time alias checks
+        s_alpha[b] = alpha[max(c, 0)]
+        jmx[b] = 0
+        big[b] = -np.inf
+        tot[b] = 0.0
+        rest[b] = 0.0
+        chk[b] = 0.0 if ok else np.nan  # stays 0 only for a valid, finite row
+    bad = 0
+    if w.shape[0] > 0:
+        for b in range(m):
+            wi = float(w[b])
+            ws[b] = wi
+            bad += 0 if _good_weight(wi) else 1
+    else:
+        for b in range(m):
+            ws[b] = 1.0
     for j in range(k):
-        if j == c:
-            g_out[j] = -big_a * wi
-            if mode == EXACT:
-                h = alpha_c * p_c * qg * (
-                    (2.0 * gamma + 1.0) * q - gamma * s * (q - gamma * p_c)
-                )
-            else:
-                h = big_a * p_c + kappa
-            h_out[j] = h * factor * wi
-            continue
-        r = math.exp(zrow[j] - big) / tot
-        p_j = q * r
-        if p_j <= 0.5:
-            one_minus = 1.0 - p_j
-        else:
-            # margin of class j against every other class, c included
-            b2 = zrow[c]
-            for i in range(k):
-                if i != j and zrow[i] > b2:
-                    b2 = zrow[i]
-            t2 = 0.0
-            for i in range(k):
-                if i != j:
-                    t2 += math.exp(zrow[i] - b2)
-            m_j = zrow[j] - (b2 + math.log(t2))
-            one_minus = math.exp(-(max(m_j, 0.0) + math.log1p(math.exp(-abs(m_j)))))
-        g_out[j] = big_a * r * wi
-        h_out[j] = (big_a * r * one_minus + kappa * r * r) * factor * wi
+        for b in range(m):
+            v = et[j, b]
+            chk[b] += v - v
+            bb = big[b]
+            new = j != cls[b] and v > bb
+            big[b] = v if new else bb
+            jmx[b] = j if new else jmx[b]
+    for b in range(m):
+        c = max(cls[b], 0)
+        s_gc[b] = et[c, b]  # z_c, parked until the exponentials overwrite et
+    for j in range(k):
+        for b in range(m):
+            e = exp_le0(min(et[j, b] - big[b], 0.0))
+            et[j, b] = e
+            wrong = j != cls[b]
+            tot[b] += e if wrong else 0.0
+            rest[b] += e if wrong and j != jmx[b] else 0.0
+    for b in range(m):
+        t = tot[b]
+        mm = s_gc[b] - (big[b] + log_pos(t))
+        p_c, q, s, log_q = _margin_terms(mm)
+        qg = _pow_q(q, log_q, gamma, int_gamma)
+        alpha_c = s_alpha[b]
+        big_a = alpha_c * qg * (q + gamma * p_c * s)
+        kappa = alpha_c * gamma * p_c * qg * (2.0 * q - s * (q - (gamma - 1.0) * p_c))
+        # selects, not branches: a switch on ``mode`` would stop vectorisation
+        kappa = max(kappa, 0.0) if mode == POSITIVE else kappa
+        kappa = 0.0 if mode == IRLS else kappa
+        h_exact = alpha_c * p_c * qg * ((2.0 * gamma + 1.0) * q - gamma * s * (q - gamma * p_c))
+        h = h_exact if mode == EXACT else big_a * p_c + kappa
+        wi = ws[b]
+        s_a[b] = big_a
+        s_kappa[b] = kappa
+        s_q[b] = q
+        s_gc[b] = -big_a * wi
+        s_hc[b] = h * factor * wi
+        s_om[b] = p_c + q * (rest[b] / t)
+    for j in range(k):
+        for b in range(m):
+            r = et[j, b] / tot[b]
+            p_j = s_q[b] * r
+            one_minus = s_om[b] if p_j > 0.5 and j == jmx[b] else 1.0 - p_j
+            big_a = s_a[b]
+            wi = ws[b]
+            g = big_a * r * wi
+            h = (big_a * r * one_minus + s_kappa[b] * r * r) * factor * wi
+            own = j == cls[b]
+            ok = chk[b] == 0.0
+            et[j, b] = (s_gc[b] if own else g) if ok else 0.0
+            ht[j, b] = (s_hc[b] if own else h) if ok else 0.0
+    if _row_major(g_out):
+        for b in range(m):
+            for j in range(k):
+                g_out[b, j] = et[j, b]
+    else:
+        for j in range(k):
+            for b in range(m):
+                g_out[b, j] = et[j, b]
+    if _row_major(h_out):
+        for b in range(m):
+            for j in range(k):
+                h_out[b, j] = ht[j, b]
+    else:
+        for j in range(k):
+            for b in range(m):
+                h_out[b, j] = ht[j, b]
+    for b in range(m):
+        bad += 0 if chk[b] == 0.0 else 1
+    return bad
 
 
 def _make_softmax_grad_hess(parallel):
@@ -268,24 +416,18 @@ def _make_softmax_grad_hess(parallel):
     @njit(parallel=parallel, **_JIT)
     def kernel(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
         n, k = z.shape
-        weighted = w.shape[0] > 0
+        rows_per_task = SOFTMAX_BLOCK * _BLOCKS_PER_TASK
+        n_tasks = (n + rows_per_task - 1) // rows_per_task
         bad = 0
-        for i in rng(n):
-            c = _softmax_label(float(y[i]), k)
-            zrow = z[i]
-            if c < 0 or not _row_finite(zrow):
-                bad += 1
-                for j in range(k):
-                    g_out[i, j] = 0.0
-                    h_out[i, j] = 0.0
-                continue
-            wi = 1.0
-            if weighted:
-                wi = float(w[i])
-                if _bad_weight(wi):
-                    bad += 1
-            _softmax_row(zrow, c, alpha[c], gamma, int_gamma, mode, factor, wi,
-                         g_out[i], h_out[i])
+        for t in rng(n_tasks):
+            ci, sc, et, ht = _softmax_scratch(k)
+            stop = min(n, (t + 1) * rows_per_task)
+            nb = 0
+            for i0 in range(t * rows_per_task, stop, SOFTMAX_BLOCK):
+                i1 = min(i0 + SOFTMAX_BLOCK, stop)
+                nb += _softmax_block(z[i0:i1], y[i0:i1], w[i0:i1], alpha, gamma, int_gamma,
+                                     mode, factor, g_out[i0:i1], h_out[i0:i1], ci, sc, et, ht)
+            bad += nb
         return bad
 
     return kernel
@@ -312,7 +454,7 @@ def _make_softmax_loss(parallel):
             v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
             if weighted:
                 wi = float(w[i])
-                if _bad_weight(wi):
+                if not _good_weight(wi):
                     bad += 1
                 v *= wi
             out[i] = v
