@@ -571,6 +571,88 @@ softmax_posterior_parallel = _make_softmax_posterior(True)
 # ------------------------------------------------------------- focal-optimal constants
 
 
+#: Lanes of the weighted class sums: independent sequential partial sums, added
+#: pairwise at the end (like NumPy's pairwise summation kernel), which the SLP
+#: vectoriser packs into one SIMD register.
+_LANES = 8
+
+
+@njit(**_JIT)
+def binary_class_sums(y, w):
+    """``(W1, W0, bad)``: class weight sums of binary labels and the count of bad entries.
+
+    One fused pass validates the labels (0 or 1) and the weights (finite,
+    >= 0) and sums them.  Without weights the sums are exact counts.
+    """
+    n = y.shape[0]
+    bad = 0
+    if w.shape[0] == 0:
+        ones = 0
+        for i in range(n):
+            yi = float(y[i])
+            bad += 0 if (yi == 0.0 or yi == 1.0) else 1
+            ones += 1 if yi == 1.0 else 0
+        return float(ones), float(n - ones), bad
+    s1 = np.zeros(_LANES)
+    s0 = np.zeros(_LANES)
+    n_main = n - n % _LANES
+    for i0 in range(0, n_main, _LANES):
+        for j in range(_LANES):
+            yi = float(y[i0 + j])
+            wi = float(w[i0 + j])
+            bad += (0 if (yi == 0.0 or yi == 1.0) else 1) + (0 if _good_weight(wi) else 1)
+            s1[j] += wi if yi == 1.0 else 0.0
+            s0[j] += wi if yi == 0.0 else 0.0
+    for i in range(n_main, n):
+        yi = float(y[i])
+        wi = float(w[i])
+        bad += (0 if (yi == 0.0 or yi == 1.0) else 1) + (0 if _good_weight(wi) else 1)
+        s1[0] += wi if yi == 1.0 else 0.0
+        s0[0] += wi if yi == 0.0 else 0.0
+    return _lane_total(s1), _lane_total(s0), bad
+
+
+@njit(inline="always", **_JIT)
+def _lane_total(s):
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+
+
+@njit(**_JIT)
+def softmax_class_sums(y, w, out):
+    """Per-class weight sums of labels ``0..K-1`` into ``out`` (length K); returns bad count.
+
+    One fused pass validates the labels (integers in ``0..K-1``) and weights and
+    accumulates ``out[c] += w_i`` in row order (the order of ``np.bincount``);
+    without weights the sums are exact counts.
+    """
+    k = out.shape[0]
+    top = k - 1.0
+    bad = 0
+    for j in range(k):
+        out[j] = 0.0
+    if w.shape[0] == 0:
+        # four interleaved histograms: consecutive rows of one class do not
+        # wait on each other's increment
+        counts = np.zeros((4, k), dtype=np.int64)
+        for i in range(y.shape[0]):
+            yi = float(y[i])
+            ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
+            bad += 0 if ok else 1
+            counts[i & 3, int(yi) if ok else 0] += 1 if ok else 0
+        for j in range(k):
+            out[j] = float(counts[0, j] + counts[1, j] + counts[2, j] + counts[3, j])
+        return bad
+    for i in range(y.shape[0]):
+        yi = float(y[i])
+        wi = float(w[i])
+        ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
+        bad += (0 if ok else 1) + (0 if _good_weight(wi) else 1)
+        if ok:
+            out[int(yi)] += wi
+    return bad
+
+
+
 @njit(**_JIT)
 def _solve_log_h(fun_target, gamma, lo, hi):
     """Root ``u`` of ``log h(σ(u)) = -log_f(u) = fun_target`` (increasing in u), by bisection."""

@@ -157,10 +157,32 @@ def _as_float_array(x: ArrayLike, name: str, ndim: int) -> np.ndarray:
     return a
 
 
+#: dtypes the kernels read directly (one compiled specialisation each, on first use)
+_DIRECT_DTYPES = frozenset(
+    np.dtype(t) for t in (np.float64, np.float32, np.int64, np.int32, np.uint8, np.int8)
+)
+
+
+def _as_label_array(x: ArrayLike, name: str) -> np.ndarray:
+    """1-D numeric labels or weights, passed to the kernels without a per-call copy.
+
+    float32/64 and the common integer dtypes are read as they are (the kernels
+    convert each element); other numeric dtypes are converted to float64.
+    """
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must be numeric, got an array of dtype {a.dtype}.")
+    if a.dtype not in _DIRECT_DTYPES:
+        a = a.astype(np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got shape {a.shape}.")
+    return a
+
+
 def _check_weights(sample_weight: ArrayLike | None, n: int) -> np.ndarray:
     if sample_weight is None:
         return _EMPTY
-    w = _as_float_array(sample_weight, "sample_weight", 1)
+    w = _as_label_array(sample_weight, "sample_weight")
     if w.shape[0] != n:
         raise ValueError(
             f"sample_weight has {w.shape[0]} entries but y_true has {n}; they must match."
@@ -297,7 +319,7 @@ class BinaryFocalLoss(_FocalLossBase):
     # -- helpers ---------------------------------------------------------------------
 
     def _inputs(self, y_true, raw_score, sample_weight):
-        y = _as_float_array(y_true, "y_true", 1)
+        y = _as_label_array(y_true, "y_true")
         z = _as_float_array(raw_score, "raw_score", 1)
         if z.shape[0] != y.shape[0]:
             raise ValueError(
@@ -407,19 +429,11 @@ class BinaryFocalLoss(_FocalLossBase):
         -------
         init_score : float
         """
-        y = _as_float_array(y_true, "y_true", 1)
+        y = _as_label_array(y_true, "y_true")
         w = _check_weights(sample_weight, y.shape[0])
-        pos = y == 1
-        if not np.all(pos | (y == 0)):
+        w_pos, w_neg, bad = K.binary_class_sums(y, w)  # one fused validating pass
+        if bad:
             self._raise_bad(y, np.zeros(1), w)
-        if w.size:
-            if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
-                self._raise_bad(y, np.zeros(1), w)
-            w_pos = float(w[pos].sum())
-            w_neg = float(w.sum()) - w_pos
-        else:
-            w_pos = float(np.count_nonzero(pos))
-            w_neg = float(y.shape[0]) - w_pos
         if not (w_pos > 0 and w_neg > 0):
             raise ValueError(
                 "y_true must contain both classes with positive total weight to define "
@@ -555,7 +569,7 @@ class SoftmaxFocalLoss(_FocalLossBase):
         return _check_alpha_vector(self._alpha, n_classes)
 
     def _inputs(self, y_true, raw_score, sample_weight):
-        y = _as_float_array(y_true, "y_true", 1)
+        y = _as_label_array(y_true, "y_true")
         z = _as_float_array(raw_score, "raw_score", 2)
         if z.shape[0] != y.shape[0]:
             raise ValueError(
@@ -658,16 +672,15 @@ class SoftmaxFocalLoss(_FocalLossBase):
             Number of classes; defaults to the length of ``alpha`` when given,
             else ``max(y_true) + 1``.
         """
-        y = _as_float_array(y_true, "y_true", 1)
+        y = _as_label_array(y_true, "y_true")
         w = _check_weights(sample_weight, y.shape[0])
         if n_classes is None:
             n_classes = len(self._alpha) if self._alpha is not None else int(np.max(y)) + 1
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}.")
-        valid = (y >= 0) & (y <= n_classes - 1) & (y == np.floor(y))
-        if not np.all(valid) or (w.size and not (np.all(np.isfinite(w)) and np.all(w >= 0))):
+        sums = np.empty(n_classes)
+        if K.softmax_class_sums(y, w, sums):  # one fused validating pass
             self._raise_bad(y, np.zeros((1, n_classes)), w)
-        sums = np.bincount(y.astype(np.intp), weights=w if w.size else None, minlength=n_classes)
         if not np.all(sums > 0):
             raise ValueError(
                 "every class must be present in y_true with positive total weight to define "
