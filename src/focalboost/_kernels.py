@@ -131,75 +131,97 @@ def _good_weight(wi):
 
 
 # The row loops below are branch-free (a bad row is computed on a harmless
-# margin and its result replaced by 0), so LLVM vectorises them; the weighted
-# and unweighted cases are separate loops because ``w[i]`` must not be read
-# when ``w`` is empty.
+# margin and its result replaced by 0), so LLVM vectorises them.  Sample
+# weights are applied by a second, cheap pass over the (cache-resident) chunk,
+# so that the heavy loop is compiled once, not once per weighted/unweighted
+# case; ``g * w`` is the same product either way.
+#
+# Each parallel kernel is a thin ``prange`` over chunks of rows that calls the
+# serial kernel on slices: the row loop is compiled once per signature and
+# shared, which keeps the first-call compile time down.
+
+#: Rows per task of the parallel binary kernels.
+BINARY_CHUNK = 16384
 
 
-def _make_binary_grad_hess(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
-        n = z.shape[0]
-        bad = 0
-        if w.shape[0] > 0:
-            for i in rng(n):
-                zi = float(z[i])
-                yi = float(y[i])
-                wi = float(w[i])
-                ok = _good_binary_input(zi, yi)
-                g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
-                bad += (0 if ok else 1) + (0 if _good_weight(wi) else 1)
-                g_out[i] = g * wi if ok else 0.0
-                h_out[i] = h * wi if ok else 0.0
-        else:
-            for i in rng(n):
-                zi = float(z[i])
-                yi = float(y[i])
-                ok = _good_binary_input(zi, yi)
-                g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
-                bad += 0 if ok else 1
-                g_out[i] = g if ok else 0.0
-                h_out[i] = h if ok else 0.0
-        return bad
-
-    return kernel
+@njit(inline="always", **_JIT)
+def _apply_weights(w, out_a, out_b):
+    """Multiply both outputs by the weights (if any); returns the count of bad weights."""
+    bad = 0
+    for i in range(w.shape[0]):
+        wi = float(w[i])
+        bad += 0 if _good_weight(wi) else 1
+        out_a[i] *= wi
+        out_b[i] *= wi
+    return bad
 
 
-def _make_binary_loss(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
-        n = z.shape[0]
-        bad = 0
-        if w.shape[0] > 0:
-            for i in rng(n):
-                zi = float(z[i])
-                yi = float(y[i])
-                wi = float(w[i])
-                ok = _good_binary_input(zi, yi)
-                v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
-                bad += (0 if ok else 1) + (0 if _good_weight(wi) else 1)
-                out[i] = v * wi if ok else 0.0
-        else:
-            for i in rng(n):
-                zi = float(z[i])
-                yi = float(y[i])
-                ok = _good_binary_input(zi, yi)
-                v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
-                bad += 0 if ok else 1
-                out[i] = v if ok else 0.0
-        return bad
-
-    return kernel
+@njit(inline="always", **_JIT)
+def _apply_weights1(w, out):
+    """Multiply the output by the weights (if any); returns the count of bad weights."""
+    bad = 0
+    for i in range(w.shape[0]):
+        wi = float(w[i])
+        bad += 0 if _good_weight(wi) else 1
+        out[i] *= wi
+    return bad
 
 
-binary_grad_hess_serial = _make_binary_grad_hess(False)
-binary_grad_hess_parallel = _make_binary_grad_hess(True)
-binary_loss_serial = _make_binary_loss(False)
-binary_loss_parallel = _make_binary_loss(True)
+@njit(**_JIT)
+def binary_grad_hess_serial(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+    """Gradient and Hessian into ``g_out``, ``h_out``; returns the count of bad entries."""
+    bad = 0
+    for i in range(z.shape[0]):
+        zi = float(z[i])
+        yi = float(y[i])
+        ok = _good_binary_input(zi, yi)
+        g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
+        bad += 0 if ok else 1
+        g_out[i] = g if ok else 0.0
+        h_out[i] = h if ok else 0.0
+    return bad + _apply_weights(w, g_out, h_out)
+
+
+@njit(parallel=True, **_JIT)
+def binary_grad_hess_parallel(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+    """:func:`binary_grad_hess_serial` over chunks of rows in parallel."""
+    n = z.shape[0]
+    n_tasks = (n + BINARY_CHUNK - 1) // BINARY_CHUNK
+    bad = 0
+    for t in prange(n_tasks):
+        a = t * BINARY_CHUNK
+        b = min(a + BINARY_CHUNK, n)
+        bad += binary_grad_hess_serial(z[a:b], y[a:b], w[a:b], a_pos, a_neg, gamma, int_gamma,
+                                       mode, g_out[a:b], h_out[a:b])
+    return bad
+
+
+@njit(**_JIT)
+def binary_loss_serial(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
+    """Per-row loss into ``out``; returns the count of bad entries."""
+    bad = 0
+    for i in range(z.shape[0]):
+        zi = float(z[i])
+        yi = float(y[i])
+        ok = _good_binary_input(zi, yi)
+        v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
+        bad += 0 if ok else 1
+        out[i] = v if ok else 0.0
+    return bad + _apply_weights1(w, out)
+
+
+@njit(parallel=True, **_JIT)
+def binary_loss_parallel(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
+    """:func:`binary_loss_serial` over chunks of rows in parallel."""
+    n = z.shape[0]
+    n_tasks = (n + BINARY_CHUNK - 1) // BINARY_CHUNK
+    bad = 0
+    for t in prange(n_tasks):
+        a = t * BINARY_CHUNK
+        b = min(a + BINARY_CHUNK, n)
+        bad += binary_loss_serial(z[a:b], y[a:b], w[a:b], a_pos, a_neg, gamma, int_gamma,
+                                  out[a:b])
+    return bad
 
 
 # --------------------------------------------------------------------------- softmax
@@ -270,27 +292,11 @@ def _row_major(a):
 
 
 @njit(**_JIT)
-def _softmax_block(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out,
-                   ci, sc, et, ht):
-    """Gradient and diagonal Hessian of a block of rows; returns the count of bad rows.
+def _softmax_load(z, y, w, alpha, ci, sc, et):
+    """Block input into scratch: ``et`` = ``z`` transposed, labels, ``alpha_c``, weights.
 
-    ``z``, ``y``, ``w`` (or empty), ``g_out`` and ``h_out`` are the block's
-    slices (zero-based indices let LLVM drop Numba's negative-index wraparound).
-    ``ci``, ``sc``, ``et`` and ``ht`` are the scratch of :func:`_softmax_scratch`:
-    the block is transposed into ``et``, computed there class by class
-    (contiguous in the rows, so LLVM vectorises every loop) and the results are
-    transposed back into the outputs, whatever their memory order.
-
-    Per row this is the row-wise computation of the module docstring, with the
-    same order of every sum and product: ``M = max_{k≠c} z_k``, ``S = Σ_{k≠c}
-    exp(z_k - M)`` (each exponential computed once), ``m = z_c - (M + log S)``.
-    The loops are branch-free with unconditional stores; a bad row (label or
-    margin) is computed on garbage and zeroed.
-
-    ``1 - p_k`` of a wrong class with ``p_k > 1/2`` (at most one per row, the
-    arg-max ``J`` of the wrong classes) is taken as ``p_c + q R / S`` with
-    ``R = Σ_{k≠c,J} exp(z_k - M)``, free of cancellation; every other class
-    has ``p_k <= 1/2`` and uses ``1 - p_k``.
+    Compiled per input signature (dtypes, memory order); returns the count of
+    bad weights.
     """
     m, k = z.shape
     cls = ci[0]
@@ -300,12 +306,6 @@ def _softmax_block(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out,
     rest = sc[_S_REST]
     ws = sc[_S_W]
     chk = sc[_S_CHK]
-    s_a = sc[_S_A]
-    s_kappa = sc[_S_KAPPA]
-    s_q = sc[_S_Q]
-    s_gc = sc[_S_GC]
-    s_hc = sc[_S_HC]
-    s_om = sc[_S_OM]
     s_alpha = sc[_S_ALPHA]
     if _row_major(z):
         for b in range(m):
@@ -338,6 +338,65 @@ def _softmax_block(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out,
     else:
         for b in range(m):
             ws[b] = 1.0
+    return bad
+
+
+@njit(**_JIT)
+def _softmax_store(g_out, h_out, et, ht):
+    """Transpose the block's results from scratch into the outputs (any memory order)."""
+    m, k = g_out.shape
+    if _row_major(g_out):
+        for b in range(m):
+            for j in range(k):
+                g_out[b, j] = et[j, b]
+    else:
+        for j in range(k):
+            for b in range(m):
+                g_out[b, j] = et[j, b]
+    if _row_major(h_out):
+        for b in range(m):
+            for j in range(k):
+                h_out[b, j] = ht[j, b]
+    else:
+        for j in range(k):
+            for b in range(m):
+                h_out[b, j] = ht[j, b]
+
+
+@njit(**_JIT)
+def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
+    """Gradient and diagonal Hessian of a loaded block, in scratch; returns the bad rows.
+
+    One signature whatever the input dtypes and memory orders, so the heavy
+    vectorised loops compile once.  ``et`` holds ``z`` transposed on entry and
+    the gradient on exit, ``ht`` the Hessian.
+
+    Per row this is the row-wise computation of the module docstring, with the
+    same order of every sum and product: ``M = max_{k≠c} z_k``, ``S = Σ_{k≠c}
+    exp(z_k - M)`` (each exponential computed once), ``m = z_c - (M + log S)``.
+    The loops are branch-free with unconditional stores; a bad row (label or
+    margin) is computed on garbage and zeroed.
+
+    ``1 - p_k`` of a wrong class with ``p_k > 1/2`` (at most one per row, the
+    arg-max ``J`` of the wrong classes) is taken as ``p_c + q R / S`` with
+    ``R = Σ_{k≠c,J} exp(z_k - M)``, free of cancellation; every other class
+    has ``p_k <= 1/2`` and uses ``1 - p_k``.
+    """
+    k = et.shape[0]
+    cls = ci[0]
+    jmx = ci[1]
+    big = sc[_S_BIG]
+    tot = sc[_S_TOT]
+    rest = sc[_S_REST]
+    ws = sc[_S_W]
+    chk = sc[_S_CHK]
+    s_a = sc[_S_A]
+    s_kappa = sc[_S_KAPPA]
+    s_q = sc[_S_Q]
+    s_gc = sc[_S_GC]
+    s_hc = sc[_S_HC]
+    s_om = sc[_S_OM]
+    s_alpha = sc[_S_ALPHA]
     for j in range(k):
         for b in range(m):
             v = et[j, b]
@@ -389,48 +448,52 @@ def _softmax_block(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out,
             ok = chk[b] == 0.0
             et[j, b] = (s_gc[b] if own else g) if ok else 0.0
             ht[j, b] = (s_hc[b] if own else h) if ok else 0.0
-    if _row_major(g_out):
-        for b in range(m):
-            for j in range(k):
-                g_out[b, j] = et[j, b]
-    else:
-        for j in range(k):
-            for b in range(m):
-                g_out[b, j] = et[j, b]
-    if _row_major(h_out):
-        for b in range(m):
-            for j in range(k):
-                h_out[b, j] = ht[j, b]
-    else:
-        for j in range(k):
-            for b in range(m):
-                h_out[b, j] = ht[j, b]
+    bad = 0
     for b in range(m):
         bad += 0 if chk[b] == 0.0 else 1
     return bad
 
 
-def _make_softmax_grad_hess(parallel):
-    rng = prange if parallel else range
+@njit(**_JIT)
+def softmax_grad_hess_serial(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
+    """Gradient and diagonal Hessian into ``g_out``, ``h_out`` (any memory order).
 
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
-        n, k = z.shape
-        rows_per_task = SOFTMAX_BLOCK * _BLOCKS_PER_TASK
-        n_tasks = (n + rows_per_task - 1) // rows_per_task
-        bad = 0
-        for t in rng(n_tasks):
-            ci, sc, et, ht = _softmax_scratch(k)
-            stop = min(n, (t + 1) * rows_per_task)
-            nb = 0
-            for i0 in range(t * rows_per_task, stop, SOFTMAX_BLOCK):
-                i1 = min(i0 + SOFTMAX_BLOCK, stop)
-                nb += _softmax_block(z[i0:i1], y[i0:i1], w[i0:i1], alpha, gamma, int_gamma,
-                                     mode, factor, g_out[i0:i1], h_out[i0:i1], ci, sc, et, ht)
-            bad += nb
-        return bad
+    Returns the count of bad entries.  Blocks of rows are loaded (transposed)
+    into class-major scratch, computed there (contiguous in the rows, so LLVM
+    vectorises every loop) and stored back, whatever the memory orders.  The
+    slices are zero-based, which lets LLVM drop Numba's negative-index
+    wraparound.  (No further wrapper layer: Numba re-optimises every linked
+    callee inside each caller, so nesting multiplies the compile time.)
+    """
+    n, k = z.shape
+    ci, sc, et, ht = _softmax_scratch(k)
+    bad = 0
+    for i0 in range(0, n, SOFTMAX_BLOCK):
+        i1 = min(i0 + SOFTMAX_BLOCK, n)
+        bad += _softmax_load(z[i0:i1], y[i0:i1], w[i0:i1], alpha, ci, sc, et)
+        bad += _softmax_compute(i1 - i0, gamma, int_gamma, mode, factor, ci, sc, et, ht)
+        _softmax_store(g_out[i0:i1], h_out[i0:i1], et, ht)
+    return bad
 
-    return kernel
+
+@njit(parallel=True, **_JIT)
+def softmax_grad_hess_parallel(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
+    """:func:`softmax_grad_hess_serial` with the blocks shared out to parallel tasks."""
+    n, k = z.shape
+    rows = SOFTMAX_BLOCK * _BLOCKS_PER_TASK
+    n_tasks = (n + rows - 1) // rows
+    bad = 0
+    for t in prange(n_tasks):
+        ci, sc, et, ht = _softmax_scratch(k)
+        stop = min(n, (t + 1) * rows)
+        nb = 0
+        for i0 in range(t * rows, stop, SOFTMAX_BLOCK):
+            i1 = min(i0 + SOFTMAX_BLOCK, stop)
+            nb += _softmax_load(z[i0:i1], y[i0:i1], w[i0:i1], alpha, ci, sc, et)
+            nb += _softmax_compute(i1 - i0, gamma, int_gamma, mode, factor, ci, sc, et, ht)
+            _softmax_store(g_out[i0:i1], h_out[i0:i1], et, ht)
+        bad += nb
+    return bad
 
 
 def _make_softmax_loss(parallel):
@@ -463,8 +526,6 @@ def _make_softmax_loss(parallel):
     return kernel
 
 
-softmax_grad_hess_serial = _make_softmax_grad_hess(False)
-softmax_grad_hess_parallel = _make_softmax_grad_hess(True)
 softmax_loss_serial = _make_softmax_loss(False)
 softmax_loss_parallel = _make_softmax_loss(True)
 
@@ -650,7 +711,6 @@ def softmax_class_sums(y, w, out):
         if ok:
             out[int(yi)] += wi
     return bad
-
 
 
 @njit(**_JIT)
