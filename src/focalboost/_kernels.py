@@ -149,7 +149,7 @@ def _apply_weights(w, out_a, out_b):
     """Multiply both outputs by the weights (if any); returns the count of bad weights."""
     bad = 0
     for i in range(w.shape[0]):
-        wi = float(w[i])
+        wi = np.float64(w[i])
         bad += 0 if _good_weight(wi) else 1
         out_a[i] *= wi
         out_b[i] *= wi
@@ -161,7 +161,7 @@ def _apply_weights1(w, out):
     """Multiply the output by the weights (if any); returns the count of bad weights."""
     bad = 0
     for i in range(w.shape[0]):
-        wi = float(w[i])
+        wi = np.float64(w[i])
         bad += 0 if _good_weight(wi) else 1
         out[i] *= wi
     return bad
@@ -172,8 +172,8 @@ def binary_grad_hess_serial(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out
     """Gradient and Hessian into ``g_out``, ``h_out``; returns the count of bad entries."""
     bad = 0
     for i in range(z.shape[0]):
-        zi = float(z[i])
-        yi = float(y[i])
+        zi = np.float64(z[i])
+        yi = np.float64(y[i])
         ok = _good_binary_input(zi, yi)
         g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
         bad += 0 if ok else 1
@@ -201,8 +201,8 @@ def binary_loss_serial(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
     """Per-row loss into ``out``; returns the count of bad entries."""
     bad = 0
     for i in range(z.shape[0]):
-        zi = float(z[i])
-        yi = float(y[i])
+        zi = np.float64(z[i])
+        yi = np.float64(y[i])
         ok = _good_binary_input(zi, yi)
         v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
         bad += 0 if ok else 1
@@ -317,7 +317,7 @@ def _softmax_load(z, y, w, alpha, ci, sc, et):
                 et[j, b] = z[b, j]
     top = k - 1.0
     for b in range(m):
-        yi = float(y[b])
+        yi = np.float64(y[b])
         ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
         c = int(yi if ok else -1.0)
         cls[b] = c
@@ -332,7 +332,7 @@ def _softmax_load(z, y, w, alpha, ci, sc, et):
     bad = 0
     if w.shape[0] > 0:
         for b in range(m):
-            wi = float(w[b])
+            wi = np.float64(w[b])
             ws[b] = wi
             bad += 0 if _good_weight(wi) else 1
     else:
@@ -505,7 +505,7 @@ def _make_softmax_loss(parallel):
         weighted = w.shape[0] > 0
         bad = 0
         for i in rng(n):
-            c = _softmax_label(float(y[i]), k)
+            c = _softmax_label(np.float64(y[i]), k)
             zrow = z[i]
             if c < 0 or not _row_finite(zrow):
                 bad += 1
@@ -516,7 +516,7 @@ def _make_softmax_loss(parallel):
             _p_c, q, s, log_q = _margin_terms(m)
             v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
             if weighted:
-                wi = float(w[i])
+                wi = np.float64(w[i])
                 if not _good_weight(wi):
                     bad += 1
                 v *= wi
@@ -565,7 +565,7 @@ def _make_binary_posterior_logit(parallel):
         n = z.shape[0]
         bad = 0
         for i in rng(n):
-            zi = float(z[i])
+            zi = np.float64(z[i])
             if not math.isfinite(zi):
                 bad += 1
                 out[i] = 0.0
@@ -599,7 +599,7 @@ def _make_softmax_posterior(parallel):
             for j in range(1, k):
                 if zrow[j] > zrow[top]:
                     top = j
-            big = zrow[top]
+            big = np.float64(zrow[top])
             rest = 0.0  # Σ_{j≠top} exp(z_j - big), kept apart from the leading 1
             for j in range(k):
                 if j != top:
@@ -650,7 +650,7 @@ def binary_class_sums(y, w):
     if w.shape[0] == 0:
         ones = 0
         for i in range(n):
-            yi = float(y[i])
+            yi = np.float64(y[i])
             bad += 0 if (yi == 0.0 or yi == 1.0) else 1
             ones += 1 if yi == 1.0 else 0
         return float(ones), float(n - ones), bad
@@ -659,14 +659,14 @@ def binary_class_sums(y, w):
     n_main = n - n % _LANES
     for i0 in range(0, n_main, _LANES):
         for j in range(_LANES):
-            yi = float(y[i0 + j])
-            wi = float(w[i0 + j])
+            yi = np.float64(y[i0 + j])
+            wi = np.float64(w[i0 + j])
             bad += (0 if (yi == 0.0 or yi == 1.0) else 1) + (0 if _good_weight(wi) else 1)
             s1[j] += wi if yi == 1.0 else 0.0
             s0[j] += wi if yi == 0.0 else 0.0
     for i in range(n_main, n):
-        yi = float(y[i])
-        wi = float(w[i])
+        yi = np.float64(y[i])
+        wi = np.float64(w[i])
         bad += (0 if (yi == 0.0 or yi == 1.0) else 1) + (0 if _good_weight(wi) else 1)
         s1[0] += wi if yi == 1.0 else 0.0
         s0[0] += wi if yi == 0.0 else 0.0
@@ -696,16 +696,16 @@ def softmax_class_sums(y, w, out):
         # wait on each other's increment
         counts = np.zeros((4, k), dtype=np.int64)
         for i in range(y.shape[0]):
-            yi = float(y[i])
+            yi = np.float64(y[i])
             ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
             bad += 0 if ok else 1
             counts[i & 3, int(yi) if ok else 0] += 1 if ok else 0
         for j in range(k):
-            out[j] = float(counts[0, j] + counts[1, j] + counts[2, j] + counts[3, j])
+            out[j] = np.float64(counts[0, j] + counts[1, j] + counts[2, j] + counts[3, j])
         return bad
     for i in range(y.shape[0]):
-        yi = float(y[i])
-        wi = float(w[i])
+        yi = np.float64(y[i])
+        wi = np.float64(w[i])
         ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
         bad += (0 if ok else 1) + (0 if _good_weight(wi) else 1)
         if ok:
@@ -740,7 +740,7 @@ def binary_init_score(w_pos, w_neg, a_pos, a_neg, gamma):
     ``G`` is strictly decreasing, so a bracketed bisection to machine precision
     is robust for any class balance.
     """
-    target = math.log(w_pos * a_pos) - math.log(w_neg * a_neg)
+    target = (math.log(w_pos) + math.log(a_pos)) - (math.log(w_neg) + math.log(a_neg))
     if gamma == 0.0:
         return target
     lo = -1.0

@@ -238,10 +238,11 @@ class _FocalLossBase:
         values = self.loss(y_true, raw_score, sample_weight)
         if sample_weight is None:
             return float(values.mean())
-        total = float(np.sum(sample_weight))
+        total = float(np.sum(sample_weight, dtype=np.float64))
         if total <= 0:
             raise ValueError("sample_weight must have a positive sum to average the loss.")
-        return float(values.sum() / total)
+        with np.errstate(under="ignore"):  # a subnormal mean is a correct result
+            return float(values.sum() / total)
 
 
 class BinaryFocalLoss(_FocalLossBase):
@@ -689,7 +690,8 @@ class SoftmaxFocalLoss(_FocalLossBase):
         log_targets = np.log(self.class_weights(n_classes)) + np.log(sums)
         log_targets -= log_targets.max()
         if self._gamma == 0.0:
-            log_p = log_targets - np.logaddexp.reduce(log_targets)
+            with np.errstate(under="ignore"):  # exp of very negative logs: 0 is right
+                log_p = log_targets - np.logaddexp.reduce(log_targets)
         else:
             log_p = K.softmax_init_log_proba(log_targets, self._gamma)
         return log_p - log_p.mean()
@@ -701,7 +703,8 @@ class SoftmaxFocalLoss(_FocalLossBase):
         z = _as_float_array(raw_score, "raw_score", 2)
         if not np.all(np.isfinite(z)):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
-        return softmax(z.astype(np.float64, copy=False), axis=1)
+        with np.errstate(under="ignore"):  # probabilities below 1e-308 underflow to 0
+            return softmax(z.astype(np.float64, copy=False), axis=1)
 
     def posterior_proba(self, raw_score: ArrayLike) -> NDArray[np.float64]:
         """Calibrated posteriors from the focal-to-posterior map, (n_samples, K).

@@ -30,9 +30,11 @@ margins; ``hessian_factor="xgboost"`` makes ``gamma = 0`` reproduce the built-in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import _num_samples
 
 try:
     import xgboost as xgb
@@ -42,8 +44,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without xgboost
     ) from exc
 
 from focalboost._objective import FocalMetricBase, FocalObjectiveBase, broadcast_init_score
+from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
 
-__all__ = ["FocalMetric", "FocalObjective", "broadcast_init_score"]
+__all__ = ["FocalMetric", "FocalObjective", "FocalXGBClassifier", "broadcast_init_score"]
 
 
 class FocalObjective(FocalObjectiveBase):
@@ -84,3 +87,163 @@ class FocalMetric(FocalMetricBase):
             d = dmat_or_y_score
             return self.name, self.value(d.get_label(), predt_or_y_true, d.get_weight())
         return self.value(predt_or_y_true, dmat_or_y_score, sample_weight)
+
+
+class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
+    """XGBoost classifier trained with the focal loss (binary and multiclass).
+
+    An :class:`xgboost.XGBClassifier` whose objective is the focal loss.  Every
+    XGBoost parameter keeps its name and default, with one rename forced by the
+    focal-loss literature: ``gamma`` and ``alpha`` are the *focal* parameters,
+    and XGBoost's own split-loss and L1 parameters are reachable as
+    ``min_split_loss`` and ``reg_alpha``.  ``objective`` is always focal and
+    ``base_score`` is replaced by the focal-optimal init score (passed as
+    ``base_margin`` to training, eval and prediction matrices).  With no
+    ``eval_metric``, the eval metric is the weighted mean focal loss of the
+    eval set, so ``early_stopping_rounds`` watches the training objective.
+    Labels of any type are encoded as scikit-learn does.
+
+    Parameters
+    ----------
+    gamma : float >= 0, default=2.0
+        Focal focusing parameter (not XGBoost's ``gamma``: see ``min_split_loss``).
+    alpha : None, float in (0, 1), "balanced", sequence or dict, default=None
+        Focal class weights, as in :class:`focalboost.lightgbm.FocalLGBMClassifier`.
+    hessian : {"positive", "exact", "irls"}, default="positive"
+    hessian_factor : "auto", "lightgbm", "xgboost" or float > 0, default="auto"
+        Multiclass diagonal-Hessian factor; ``"auto"`` uses XGBoost's own 2, so
+        ``gamma=0`` reproduces the built-in ``multi:softprob``.
+    calibration : None or str, default="focal"
+        See :mod:`focalboost.calibration`.
+    calibration_cv : int or cross-validation generator, default=5
+    min_split_loss : float, default=None
+        XGBoost's ``gamma`` (minimum loss reduction to split).
+    **kwargs
+        Every other parameter of :class:`xgboost.XGBClassifier`
+        (``n_estimators``, ``max_depth``, ``learning_rate``, ``reg_alpha``,
+        ``early_stopping_rounds``, ``enable_categorical``, ...).
+    """
+
+    _booster_name = "xgboost"
+
+    def __init__(
+        self,
+        *,
+        gamma: float = 2.0,
+        alpha: Any = None,
+        hessian: str = "positive",
+        hessian_factor: Any = "auto",
+        calibration: str | None = "focal",
+        calibration_cv: Any = 5,
+        min_split_loss: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("objective", None)
+        super().__init__(**kwargs)
+        self.gamma = gamma
+        self.alpha = alpha
+        self.hessian = hessian
+        self.hessian_factor = hessian_factor
+        self.calibration = calibration
+        self.calibration_cv = calibration_cv
+        self.min_split_loss = min_split_loss
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False  # y must be one label per row
+        return tags
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = super().get_params(deep)
+        params.pop("objective", None)  # always the focal loss
+        return params
+
+    def get_xgb_params(self) -> dict[str, Any]:
+        params = super().get_xgb_params()
+        for key in (*FOCAL_PARAMS, "objective", "min_split_loss"):
+            params.pop(key, None)
+        if self.min_split_loss is not None:
+            params["min_split_loss"] = self.min_split_loss
+        if params.get("base_score") is not None:
+            raise ValueError(
+                "base_score must be None for FocalXGBClassifier: boosting starts from the "
+                "focal-optimal init score (see init_score_)."
+            )
+        params["base_score"] = 0.0
+        if getattr(self, "_focal_classes", None) is not None and self.n_classes_ > 2:
+            params["num_class"] = self.n_classes_
+        # the default metric of the internal objective would be computed on raw margins
+        params["disable_default_eval_metric"] = 1
+        return params
+
+    def fit(  # type: ignore[override]
+        self,
+        X: Any,
+        y: Any,
+        *,
+        sample_weight: Any = None,
+        base_margin: Any = None,
+        eval_set: Any = None,
+        verbose: bool | int | None = True,
+        xgb_model: Any = None,
+        sample_weight_eval_set: Any = None,
+        base_margin_eval_set: Any = None,
+        feature_weights: Any = None,
+        calibration_set: tuple | None = None,
+    ) -> FocalXGBClassifier:
+        """Fit the focal model; arguments as in :meth:`xgboost.XGBClassifier.fit`.
+
+        ``base_margin`` / ``base_margin_eval_set``, when given, are added to the
+        focal-optimal constant.  ``calibration_set=(X_cal, y_cal[, w_cal])`` fits a
+        data-driven calibrator on that set instead of by cross-fitting.
+        """
+        y_enc, weight = self._focal_prepare(y, sample_weight)
+        self.init_score_ = self._init_score_for(y_enc, weight)
+        valid_sets = valid_weights = valid_margins = None
+        if eval_set is not None:
+            valid_sets, valid_weights, valid_margins = [], [], []
+            for i, (xv, yv) in enumerate(eval_set):
+                yv_enc = y_enc if (xv is X and yv is y) else self._encode_eval_labels(yv)
+                valid_sets.append((xv, yv_enc))
+                wv = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
+                valid_weights.append(self._scaled_eval_weight(wv, len(yv_enc)))
+                user = None if base_margin_eval_set is None else base_margin_eval_set[i]
+                valid_margins.append(self._init_rows(len(yv_enc), user))
+        saved = (self.objective, self.eval_metric)
+        # XGBModel.fit reads the objective and the metric from these attributes;
+        # they are set for the duration of the call only and restored after.
+        self.objective = FocalObjective(self.loss_)
+        if self.eval_metric is None:
+            self.eval_metric = FocalMetric(self.loss_)
+        try:
+            xgb.XGBModel.fit(
+                self,
+                X,
+                y_enc,
+                sample_weight=weight,
+                base_margin=self._init_rows(len(y_enc), base_margin),
+                eval_set=valid_sets,
+                verbose=verbose,
+                xgb_model=xgb_model,
+                sample_weight_eval_set=valid_weights,
+                base_margin_eval_set=valid_margins,
+                feature_weights=feature_weights,
+            )
+        finally:
+            self.objective, self.eval_metric = saved
+        self._fit_calibration(X, y_enc, weight, calibration_set)
+        return self
+
+    def _raw_margin(self, X: Any, **kwargs: Any) -> np.ndarray:
+        kwargs.pop("output_margin", None)
+        n = _num_samples(X)
+        zeros = np.zeros((n, self.n_classes_)) if self.n_classes_ > 2 else np.zeros(n)
+        return xgb.XGBModel.predict(self, X, output_margin=True, base_margin=zeros, **kwargs)
+
+    def _save_booster(self, path: Path) -> None:
+        self.get_booster().save_model(str(path))
+
+    def _load_booster(self, path: Path) -> None:
+        booster = xgb.Booster()
+        booster.load_model(str(path))
+        self._Booster = booster

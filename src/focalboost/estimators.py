@@ -1,0 +1,366 @@
+"""Booster-independent logic of the focal classifiers.
+
+:class:`focalboost.lightgbm.FocalLGBMClassifier` and
+:class:`focalboost.xgboost.FocalXGBClassifier` subclass the boosters' own
+scikit-learn classifiers and mix in :class:`FocalClassifierMixin`, which owns
+everything focal: label encoding, resolution of ``alpha`` into class weights,
+the loss object, the focal-optimal init score, probabilities (with calibration)
+and persistence of the focal state.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.exceptions import DataConversionWarning
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from focalboost.calibration import CALIBRATIONS, fit_calibrator, make_calibrator_from_state
+from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
+
+#: parameters that exist in both focal classifiers and never reach the booster
+FOCAL_PARAMS = ("gamma", "alpha", "hessian", "hessian_factor", "calibration", "calibration_cv")
+
+_SIDECAR_SUFFIX = ".focalboost.json"
+
+
+def _check_y(y: ArrayLike) -> np.ndarray:
+    """Labels as a 1-D array, rejecting missing values and non-classification targets."""
+    if y is None:
+        raise ValueError("This classifier requires y to be passed, but the target y is None.")
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change "
+            "the shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"y must be 1-D class labels, got shape {arr.shape}.")
+    try:
+        import pandas as pd
+
+        missing = bool(pd.isna(arr).any())
+    except TypeError:  # pragma: no cover - exotic object arrays
+        missing = False
+    if missing:
+        raise ValueError("y contains NaN or missing labels; every row needs a class label.")
+    check_classification_targets(arr)
+    return arr
+
+
+def check_sample_weight(sample_weight: ArrayLike | None, n: int, name: str) -> np.ndarray | None:
+    """Validated float64 sample weights (finite, >= 0, length n) or None."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {w.shape}.")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{name} contains NaN or infinity; weights must be finite and >= 0.")
+    if np.any(w < 0):
+        raise ValueError(f"{name} must be >= 0; negative weights are not allowed.")
+    if n and not np.any(w > 0):
+        raise ValueError(f"{name} are all zero; at least one row needs a positive weight.")
+    return w
+
+
+def resolve_alpha(
+    alpha: Any, classes: np.ndarray, y_enc: np.ndarray, weight: np.ndarray | None
+) -> NDArray[np.float64] | None:
+    """Per-class focal weights (length K, in the order of ``classes``) or None.
+
+    ``alpha`` may be None, a float in (0, 1) (binary: weight of ``classes[1]``,
+    ``classes[0]`` gets ``1 - alpha``), ``"balanced"`` (inverse class frequency
+    ``W / (K W_k)`` from the weighted class totals, so the mean row weight is 1),
+    a sequence with one positive weight per class, or a dict keyed by class label.
+    """
+    k = len(classes)
+    if alpha is None:
+        return None
+    if isinstance(alpha, str):
+        if alpha != "balanced":
+            raise ValueError(
+                "alpha must be None, a float in (0, 1), 'balanced', a sequence of per-class "
+                f"weights or a dict keyed by class label; got the string {alpha!r}."
+            )
+        totals = np.bincount(y_enc, weights=weight, minlength=k).astype(np.float64)
+        if np.any(totals <= 0):
+            raise ValueError("alpha='balanced' needs positive total weight in every class.")
+        return totals.sum() / (k * totals)
+    if isinstance(alpha, numbers.Real) and not isinstance(alpha, bool):
+        if k != 2:
+            raise ValueError(
+                f"alpha as a single float applies to binary problems; y has {k} classes, so "
+                "pass a sequence or a dict with one weight per class, or 'balanced'."
+            )
+        if not 0.0 < float(alpha) < 1.0:
+            raise ValueError(
+                f"alpha must be in the open interval (0, 1) (weight of the positive class "
+                f"{classes[1]!r}), got {alpha!r}."
+            )
+        return np.array([1.0 - float(alpha), float(alpha)])
+    if isinstance(alpha, Mapping):
+        missing = [c for c in classes.tolist() if c not in alpha]
+        if missing:
+            raise ValueError(
+                f"alpha dict is missing classes {missing}; it needs one weight per class."
+            )
+        extra = [c for c in alpha if c not in set(classes.tolist())]
+        if extra:
+            raise ValueError(f"alpha dict has keys {extra} that are not classes of y.")
+        values = [alpha[c] for c in classes.tolist()]
+    else:
+        try:
+            values = list(alpha)
+        except TypeError:
+            raise ValueError(
+                f"alpha must be None, a float, 'balanced', a sequence or a dict; got {alpha!r}."
+            ) from None
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must contain numbers, got {values!r}.") from None
+    if a.shape != (k,):
+        raise ValueError(f"alpha must have one weight per class ({k}), got {a.size} values.")
+    if not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError(f"alpha weights must be positive and finite, got {a.tolist()}.")
+    return a
+
+
+class FocalClassifierMixin:
+    """Focal-loss behaviour shared by the LightGBM and XGBoost classifiers.
+
+    Subclasses provide ``_booster_name`` (``"lightgbm"`` or ``"xgboost"``),
+    ``_raw_margin(X, **kwargs)`` (booster margins without the init score) and
+    the booster's fit; they call :meth:`_focal_prepare` before training.
+    """
+
+    _booster_name = ""
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """Class labels seen in ``fit``, sorted as scikit-learn sorts them."""
+        check_is_fitted(self, "_focal_classes")
+        return self._focal_classes
+
+    @property
+    def n_classes_(self) -> int:
+        """Number of classes."""
+        return len(self.classes_)
+
+    # -- fitting ---------------------------------------------------------------------
+
+    def _focal_prepare(self, y: ArrayLike, sample_weight: ArrayLike | None):
+        """Encode labels and build the loss (the init score is set by the subclass).
+
+        Returns ``(y_enc, weight)`` where ``weight`` are the sample weights to hand
+        to the booster (binary per-class ``alpha`` sequences fold their overall
+        scale into it), or None.
+        """
+        y_arr = _check_y(y)
+        le = LabelEncoder().fit(y_arr)
+        classes = le.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                "y must contain at least two classes to fit a classifier; "
+                f"got only one class: {classes.tolist()}."
+            )
+        y_enc = le.transform(y_arr).astype(np.intp)
+        weight = check_sample_weight(sample_weight, y_enc.shape[0], "sample_weight")
+        a = resolve_alpha(self.alpha, classes, y_enc, weight)
+        self._focal_classes = classes
+        loss, scale = self._build_loss(a)
+        if scale != 1.0:
+            weight = scale * (weight if weight is not None else np.ones(len(y_enc)))
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(
+                f"calibration must be one of {sorted(CALIBRATIONS, key=str)}, "
+                f"got {self.calibration!r}."
+            )
+        self._le = le
+        self.alpha_ = a
+        self.loss_ = loss
+        self._weight_scale = scale
+        return y_enc, weight
+
+    def _build_loss(self, a: np.ndarray | None) -> tuple[BinaryFocalLoss | SoftmaxFocalLoss, float]:
+        """The focal loss for per-class weights ``a``, and the row-weight scale.
+
+        A binary loss takes ``alpha = a_1 / (a_0 + a_1)``; the overall scale
+        ``a_0 + a_1`` moves into the sample weights so that each class ends up
+        weighted by exactly ``a_k``.
+        """
+        if len(self._focal_classes) == 2:
+            if a is None:
+                return BinaryFocalLoss(alpha=None, gamma=self.gamma, hessian=self.hessian), 1.0
+            scale = float(a.sum())
+            loss = BinaryFocalLoss(
+                alpha=float(a[1] / scale), gamma=self.gamma, hessian=self.hessian
+            )
+            return loss, scale
+        factor = self.hessian_factor
+        loss = SoftmaxFocalLoss(
+            alpha=a,
+            gamma=self.gamma,
+            hessian=self.hessian,
+            hessian_factor=self._booster_name if factor == "auto" else factor,
+        )
+        return loss, 1.0
+
+    def _init_score_for(self, y_enc: np.ndarray, weight: np.ndarray | None):
+        """Focal-optimal constant margin(s) from the effective training weights."""
+        extra = self._class_weight_rows(y_enc)
+        if extra is not None:
+            weight = extra if weight is None else weight * extra
+        if isinstance(self.loss_, BinaryFocalLoss):
+            return self.loss_.init_score(y_enc, weight)
+        return self.loss_.init_score(y_enc, weight, n_classes=self.n_classes_)
+
+    def _class_weight_rows(self, y_enc: np.ndarray) -> np.ndarray | None:
+        """Row weights the booster wrapper applies on its own (LightGBM ``class_weight``)."""
+        return None
+
+    def _encode_eval_labels(self, y: ArrayLike) -> np.ndarray:
+        y_arr = _check_y(y)
+        unknown = np.setdiff1d(np.unique(y_arr), self.classes_)
+        if unknown.size:
+            raise ValueError(f"eval_set labels {unknown.tolist()} are not classes seen in y.")
+        return self._le.transform(y_arr).astype(np.intp)
+
+    def _scaled_eval_weight(self, w: ArrayLike | None, n: int) -> np.ndarray | None:
+        w = check_sample_weight(w, n, "eval sample weight")
+        if self._weight_scale != 1.0:
+            w = self._weight_scale * (w if w is not None else np.ones(n))
+        return w
+
+    def _init_rows(self, n: int, user: ArrayLike | None = None) -> np.ndarray:
+        z0 = np.asarray(self.init_score_, dtype=np.float64)
+        rows = np.full(n, float(z0)) if z0.ndim == 0 else np.tile(z0, (n, 1))
+        if user is not None:
+            rows = rows + np.asarray(user, dtype=np.float64).reshape(rows.shape)
+        return rows
+
+    def _fit_calibration(self, X, y_enc, weight, calibration_set) -> None:
+        """Fit the data-driven calibrator, if any (see :mod:`focalboost.calibration`)."""
+        self.calibrator_ = fit_calibrator(self, X, y_enc, weight, calibration_set)
+
+    # -- prediction ------------------------------------------------------------------
+
+    def _raw_margin(self, X: Any, **kwargs: Any) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def decision_function(self, X: Any, **kwargs: Any) -> NDArray[np.float64]:
+        """Raw margins including the init score: (n,) binary, (n, K) multiclass."""
+        check_is_fitted(self, "loss_")
+        raw = np.asarray(self._raw_margin(X, **kwargs), dtype=np.float64)
+        return raw + np.asarray(self.init_score_)
+
+    def _proba_from_raw(self, raw: np.ndarray) -> NDArray[np.float64]:
+        if self.calibration is None:
+            return self.loss_.predict_proba(raw)
+        if self.calibration == "focal" or self.calibrator_ is None:
+            return self.loss_.posterior_proba(raw)
+        return self.calibrator_.predict_proba(raw)
+
+    def predict_proba(self, X: Any, **kwargs: Any) -> NDArray[np.float64]:
+        """Class probabilities, shape (n, n_classes), rows summing to one.
+
+        ``calibration=None`` gives the link inverse of the margins (sigmoid or
+        softmax), which for ``gamma > 0`` is *not* a calibrated probability;
+        ``"focal"`` (default) applies the closed-form focal-to-posterior map;
+        the data-driven calibrators are described in :mod:`focalboost.calibration`.
+        Keyword arguments (e.g. ``num_iteration`` / ``iteration_range``) go to the
+        booster's prediction.
+        """
+        return self._proba_from_raw(self.decision_function(X, **kwargs))
+
+    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
+        """Class labels: the argmax of :meth:`predict_proba`."""
+        proba = self.predict_proba(X, **kwargs)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # -- persistence -----------------------------------------------------------------
+
+    def _focal_state(self) -> dict:
+        state: dict[str, Any] = {
+            "estimator": type(self).__name__,
+            "params": {k: v for k, v in self.get_params(deep=False).items() if _jsonable(v)},
+            "classes": self.classes_.tolist(),
+            "init_score": np.asarray(self.init_score_).tolist(),
+            "alpha_": None if self.alpha_ is None else self.alpha_.tolist(),
+            "weight_scale": self._weight_scale,
+            "calibrator": None if self.calibrator_ is None else self.calibrator_.to_state(),
+        }
+        return state
+
+    def _restore_focal_state(self, state: dict) -> None:
+        classes = np.asarray(state["classes"])
+        self._le = LabelEncoder().fit(classes)
+        self._focal_classes = self._le.classes_
+        self.alpha_ = None if state["alpha_"] is None else np.asarray(state["alpha_"])
+        self._weight_scale = state["weight_scale"]
+        z0 = np.asarray(state["init_score"], dtype=np.float64)
+        self.init_score_ = float(z0) if z0.ndim == 0 else z0
+        self.loss_, _ = self._build_loss(self.alpha_)
+        cal = state["calibrator"]
+        self.calibrator_ = None if cal is None else make_calibrator_from_state(cal)
+
+    def save_model(self, path: str | Path) -> None:
+        """Save the native booster to ``path`` and the focal state beside it.
+
+        The booster file is the booster's own format (loadable by plain
+        LightGBM / XGBoost, which then give margins *without* the init score);
+        ``path + ".focalboost.json"`` holds what focalboost adds: classes,
+        init score, focal parameters and the calibrator.  Reload with
+        :meth:`load_model`.
+        """
+        check_is_fitted(self, "loss_")
+        path = Path(path)
+        self._save_booster(path)
+        Path(str(path) + _SIDECAR_SUFFIX).write_text(json.dumps(self._focal_state(), indent=1))
+
+    @classmethod
+    def load_model(cls, path: str | Path):
+        """Rebuild a fitted estimator from :meth:`save_model` files.
+
+        Predictions (``decision_function``, ``predict_proba``, ``predict``) are
+        identical to those of the saved estimator.
+        """
+        path = Path(path)
+        state = json.loads(Path(str(path) + _SIDECAR_SUFFIX).read_text())
+        if state["estimator"] != cls.__name__:
+            raise ValueError(
+                f"{path} holds a {state['estimator']}; load it with that class, not {cls.__name__}."
+            )
+        est = cls(**state["params"])
+        est._restore_focal_state(state)
+        est._load_booster(path)
+        return est
+
+    def _save_booster(self, path: Path) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _load_booster(self, path: Path) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
