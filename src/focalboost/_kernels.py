@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from focalboost._vmath import exp_le0, log1p_01, log_pos
 
@@ -39,7 +39,10 @@ EXACT = 0
 POSITIVE = 1
 IRLS = 2
 
-#: Below this many rows the serial kernels are used (thread start-up dominates).
+#: Inputs with fewer values (rows, or rows × classes) run on one thread; larger
+#: ones are split across ``numba.get_num_threads()`` threads by
+#: :mod:`focalboost._parallel` (dispatch costs ~30 µs; a 2-way split pays from
+#: ~20k rows, and this margin keeps small calls free of thread hand-offs).
 PARALLEL_MIN_ROWS = 50_000
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -136,12 +139,9 @@ def _good_weight(wi):
 # so that the heavy loop is compiled once, not once per weighted/unweighted
 # case; ``g * w`` is the same product either way.
 #
-# Each parallel kernel is a thin ``prange`` over chunks of rows that calls the
-# serial kernel on slices: the row loop is compiled once per signature and
-# shared, which keeps the first-call compile time down.
-
-#: Rows per task of the parallel binary kernels.
-BINARY_CHUNK = 16384
+# Every kernel works on any slice of rows and releases the GIL: large inputs
+# are split across threads by :mod:`focalboost._parallel`, so each signature
+# is compiled once (no ``parallel=True`` variants).
 
 
 @njit(inline="always", **_JIT)
@@ -168,7 +168,7 @@ def _apply_weights1(w, out):
 
 
 @njit(**_JIT)
-def binary_grad_hess_serial(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
     """Gradient and Hessian into ``g_out``, ``h_out``; returns the count of bad entries."""
     bad = 0
     for i in range(z.shape[0]):
@@ -182,22 +182,8 @@ def binary_grad_hess_serial(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out
     return bad + _apply_weights(w, g_out, h_out)
 
 
-@njit(parallel=True, **_JIT)
-def binary_grad_hess_parallel(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
-    """:func:`binary_grad_hess_serial` over chunks of rows in parallel."""
-    n = z.shape[0]
-    n_tasks = (n + BINARY_CHUNK - 1) // BINARY_CHUNK
-    bad = 0
-    for t in prange(n_tasks):
-        a = t * BINARY_CHUNK
-        b = min(a + BINARY_CHUNK, n)
-        bad += binary_grad_hess_serial(z[a:b], y[a:b], w[a:b], a_pos, a_neg, gamma, int_gamma,
-                                       mode, g_out[a:b], h_out[a:b])
-    return bad
-
-
 @njit(**_JIT)
-def binary_loss_serial(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
+def binary_loss(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
     """Per-row loss into ``out``; returns the count of bad entries."""
     bad = 0
     for i in range(z.shape[0]):
@@ -208,20 +194,6 @@ def binary_loss_serial(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
         bad += 0 if ok else 1
         out[i] = v if ok else 0.0
     return bad + _apply_weights1(w, out)
-
-
-@njit(parallel=True, **_JIT)
-def binary_loss_parallel(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
-    """:func:`binary_loss_serial` over chunks of rows in parallel."""
-    n = z.shape[0]
-    n_tasks = (n + BINARY_CHUNK - 1) // BINARY_CHUNK
-    bad = 0
-    for t in prange(n_tasks):
-        a = t * BINARY_CHUNK
-        b = min(a + BINARY_CHUNK, n)
-        bad += binary_loss_serial(z[a:b], y[a:b], w[a:b], a_pos, a_neg, gamma, int_gamma,
-                                  out[a:b])
-    return bad
 
 
 # --------------------------------------------------------------------------- softmax
@@ -262,8 +234,6 @@ def _wrong_class_lse(zrow, c):
 #: class-major scratch and processed class by class with the rows in the inner
 #: loop, so that every loop vectorises across rows with unit stride.
 SOFTMAX_BLOCK = 128
-#: Blocks per parallel task (each task allocates its scratch once).
-_BLOCKS_PER_TASK = 16
 
 # per-row scratch vectors of a block (separate allocations: LLVM's run-time
 # alias checks fail on views of one 2-D array, which silently disables the
@@ -455,7 +425,7 @@ def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
 
 
 @njit(**_JIT)
-def softmax_grad_hess_serial(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
+def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
     """Gradient and diagonal Hessian into ``g_out``, ``h_out`` (any memory order).
 
     Returns the count of bad entries.  Blocks of rows are loaded (transposed)
@@ -476,58 +446,30 @@ def softmax_grad_hess_serial(z, y, w, alpha, gamma, int_gamma, mode, factor, g_o
     return bad
 
 
-@njit(parallel=True, **_JIT)
-def softmax_grad_hess_parallel(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
-    """:func:`softmax_grad_hess_serial` with the blocks shared out to parallel tasks."""
+@njit(**_JIT)
+def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
+    """Per-row softmax focal loss into ``out``; returns the count of bad rows."""
     n, k = z.shape
-    rows = SOFTMAX_BLOCK * _BLOCKS_PER_TASK
-    n_tasks = (n + rows - 1) // rows
+    weighted = w.shape[0] > 0
     bad = 0
-    for t in prange(n_tasks):
-        ci, sc, et, ht = _softmax_scratch(k)
-        stop = min(n, (t + 1) * rows)
-        nb = 0
-        for i0 in range(t * rows, stop, SOFTMAX_BLOCK):
-            i1 = min(i0 + SOFTMAX_BLOCK, stop)
-            nb += _softmax_load(z[i0:i1], y[i0:i1], w[i0:i1], alpha, ci, sc, et)
-            nb += _softmax_compute(i1 - i0, gamma, int_gamma, mode, factor, ci, sc, et, ht)
-            _softmax_store(g_out[i0:i1], h_out[i0:i1], et, ht)
-        bad += nb
-    return bad
-
-
-def _make_softmax_loss(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, y, w, alpha, gamma, int_gamma, out):
-        n, k = z.shape
-        weighted = w.shape[0] > 0
-        bad = 0
-        for i in rng(n):
-            c = _softmax_label(np.float64(y[i]), k)
-            zrow = z[i]
-            if c < 0 or not _row_finite(zrow):
+    for i in range(n):
+        c = _softmax_label(np.float64(y[i]), k)
+        zrow = z[i]
+        if c < 0 or not _row_finite(zrow):
+            bad += 1
+            out[i] = 0.0
+            continue
+        big, tot = _wrong_class_lse(zrow, c)
+        m = zrow[c] - (big + math.log(tot))
+        _p_c, q, s, log_q = _margin_terms(m)
+        v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
+        if weighted:
+            wi = np.float64(w[i])
+            if not _good_weight(wi):
                 bad += 1
-                out[i] = 0.0
-                continue
-            big, tot = _wrong_class_lse(zrow, c)
-            m = zrow[c] - (big + math.log(tot))
-            _p_c, q, s, log_q = _margin_terms(m)
-            v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
-            if weighted:
-                wi = np.float64(w[i])
-                if not _good_weight(wi):
-                    bad += 1
-                v *= wi
-            out[i] = v
-        return bad
-
-    return kernel
-
-
-softmax_loss_serial = _make_softmax_loss(False)
-softmax_loss_parallel = _make_softmax_loss(True)
+            v *= wi
+        out[i] = v
+    return bad
 
 
 # ------------------------------------------------- focal-to-posterior map (calibration)
@@ -556,77 +498,61 @@ def log_f(u, gamma):
     return gamma * log_q - log_p + math.log1p(gamma * p * ratio)
 
 
-def _make_binary_posterior_logit(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, gamma, log_alpha_ratio, out):
-        # logit η = log h(σ(z)) - log h(σ(-z)) - log(a_pos / a_neg)
-        n = z.shape[0]
-        bad = 0
-        for i in rng(n):
-            zi = np.float64(z[i])
-            if not math.isfinite(zi):
-                bad += 1
-                out[i] = 0.0
-                continue
-            out[i] = log_f(-zi, gamma) - log_f(zi, gamma) - log_alpha_ratio
-        return bad
-
-    return kernel
+@njit(**_JIT)
+def binary_posterior_logit(z, gamma, log_alpha_ratio, out):
+    """Posterior log-odds of binary margins into ``out``; returns the count of bad margins."""
+    # logit η = log h(σ(z)) - log h(σ(-z)) - log(a_pos / a_neg)
+    n = z.shape[0]
+    bad = 0
+    for i in range(n):
+        zi = np.float64(z[i])
+        if not math.isfinite(zi):
+            bad += 1
+            out[i] = 0.0
+            continue
+        out[i] = log_f(-zi, gamma) - log_f(zi, gamma) - log_alpha_ratio
+    return bad
 
 
-binary_posterior_logit_serial = _make_binary_posterior_logit(False)
-binary_posterior_logit_parallel = _make_binary_posterior_logit(True)
-
-
-def _make_softmax_posterior(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, gamma, log_alpha, out):
-        # η_k ∝ h(p_k) / α_k, with log h(p_k) = -log_f(m_k) and m_k the margin of class k
-        n, k = z.shape
-        bad = 0
-        for i in rng(n):
-            zrow = z[i]
-            if not _row_finite(zrow):
-                bad += 1
-                for j in range(k):
-                    out[i, j] = 0.0
-                continue
-            top = 0
-            for j in range(1, k):
-                if zrow[j] > zrow[top]:
-                    top = j
-            big = np.float64(zrow[top])
-            rest = 0.0  # Σ_{j≠top} exp(z_j - big), kept apart from the leading 1
+@njit(**_JIT)
+def softmax_posterior(z, gamma, log_alpha, out):
+    """Posterior probabilities of softmax margins into ``out``; returns the bad rows."""
+    # η_k ∝ h(p_k) / α_k, with log h(p_k) = -log_f(m_k) and m_k the margin of class k
+    n, k = z.shape
+    bad = 0
+    for i in range(n):
+        zrow = z[i]
+        if not _row_finite(zrow):
+            bad += 1
             for j in range(k):
-                if j != top:
-                    rest += math.exp(zrow[j] - big)
-            vmax = -np.inf
-            for j in range(k):
-                if j == top:
-                    m_j = -math.log(max(rest, 5e-324))
-                else:
-                    m_j = zrow[j] - big - math.log(1.0 + (rest - math.exp(zrow[j] - big)))
-                v = -log_f(m_j, gamma) - log_alpha[j]
-                out[i, j] = v
-                if v > vmax:
-                    vmax = v
-            tot = 0.0
-            for j in range(k):
-                out[i, j] = math.exp(out[i, j] - vmax)
-                tot += out[i, j]
-            for j in range(k):
-                out[i, j] /= tot
-        return bad
-
-    return kernel
-
-
-softmax_posterior_serial = _make_softmax_posterior(False)
-softmax_posterior_parallel = _make_softmax_posterior(True)
+                out[i, j] = 0.0
+            continue
+        top = 0
+        for j in range(1, k):
+            if zrow[j] > zrow[top]:
+                top = j
+        big = np.float64(zrow[top])
+        rest = 0.0  # Σ_{j≠top} exp(z_j - big), kept apart from the leading 1
+        for j in range(k):
+            if j != top:
+                rest += math.exp(zrow[j] - big)
+        vmax = -np.inf
+        for j in range(k):
+            if j == top:
+                m_j = -math.log(max(rest, 5e-324))
+            else:
+                m_j = zrow[j] - big - math.log(1.0 + (rest - math.exp(zrow[j] - big)))
+            v = -log_f(m_j, gamma) - log_alpha[j]
+            out[i, j] = v
+            if v > vmax:
+                vmax = v
+        tot = 0.0
+        for j in range(k):
+            out[i, j] = math.exp(out[i, j] - vmax)
+            tot += out[i, j]
+        for j in range(k):
+            out[i, j] /= tot
+    return bad
 
 
 # ------------------------------------------------------------- focal-optimal constants

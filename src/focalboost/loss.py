@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, softmax
 
 from focalboost import _kernels as K
+from focalboost._parallel import run_rows
 
 __all__ = [
     "HESSIAN_MODES",
@@ -198,6 +199,12 @@ def _out_buffer(out: np.ndarray | None, shape: tuple[int, ...], name: str) -> np
     return out
 
 
+def _run_rows(rows, n_rows: int, n_values: int) -> int:
+    """``rows(lo, hi)`` over all rows (summed bad counts), on several threads when
+    the input holds at least ``PARALLEL_MIN_ROWS`` values."""
+    return run_rows(rows, n_rows, n_values >= K.PARALLEL_MIN_ROWS)
+
+
 def _diagnose(
     y: np.ndarray, raw: np.ndarray, w: np.ndarray, labels: str, valid_label
 ) -> None:
@@ -363,8 +370,13 @@ class BinaryFocalLoss(_FocalLossBase):
         """
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         out = _out_buffer(loss_out, y.shape, "loss_out")
-        kern = K.binary_loss_parallel if y.shape[0] >= K.PARALLEL_MIN_ROWS else K.binary_loss_serial
-        if kern(z, y, w, self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma), out):
+        a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
+
+        def rows(lo, hi):
+            return K.binary_loss(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig,
+                                 out[lo:hi])
+
+        if _run_rows(rows, y.shape[0], y.shape[0]):
             self._raise_bad(y, z, w)
         return out
 
@@ -397,16 +409,14 @@ class BinaryFocalLoss(_FocalLossBase):
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         g = _out_buffer(gradient_out, y.shape, "gradient_out")
         h = _out_buffer(hessian_out, y.shape, "hessian_out")
-        kern = (
-            K.binary_grad_hess_parallel
-            if y.shape[0] >= K.PARALLEL_MIN_ROWS
-            else K.binary_grad_hess_serial
-        )
-        bad = kern(
-            z, y, w, self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma),
-            self._mode, g, h,
-        )
-        if bad:
+        a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
+        mode = self._mode
+
+        def rows(lo, hi):
+            return K.binary_grad_hess(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig,
+                                      mode, g[lo:hi], h[lo:hi])
+
+        if _run_rows(rows, y.shape[0], y.shape[0]):
             self._raise_bad(y, z, w)
         return g, h
 
@@ -469,12 +479,12 @@ class BinaryFocalLoss(_FocalLossBase):
         """
         z = _as_float_array(raw_score, "raw_score", 1)
         out = np.empty(z.shape, dtype=np.float64)
-        kern = (
-            K.binary_posterior_logit_parallel
-            if z.shape[0] >= K.PARALLEL_MIN_ROWS
-            else K.binary_posterior_logit_serial
-        )
-        if kern(z, self._gamma, math.log(self._a_pos / self._a_neg), out):
+        gamma, log_ratio = self._gamma, math.log(self._a_pos / self._a_neg)
+
+        def rows(lo, hi):
+            return K.binary_posterior_logit(z[lo:hi], gamma, log_ratio, out[lo:hi])
+
+        if _run_rows(rows, z.shape[0], z.shape[0]):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
 
@@ -610,12 +620,12 @@ class SoftmaxFocalLoss(_FocalLossBase):
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         alpha = self.class_weights(z.shape[1])
         out = _out_buffer(loss_out, y.shape, "loss_out")
-        kern = (
-            K.softmax_loss_parallel
-            if z.size >= K.PARALLEL_MIN_ROWS
-            else K.softmax_loss_serial
-        )
-        if kern(z, y, w, alpha, self._gamma, _int_gamma(self._gamma), out):
+        gamma, ig = self._gamma, _int_gamma(self._gamma)
+
+        def rows(lo, hi):
+            return K.softmax_loss(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, out[lo:hi])
+
+        if _run_rows(rows, z.shape[0], z.size):
             self._raise_bad(y, z, w)
         return out
 
@@ -638,16 +648,13 @@ class SoftmaxFocalLoss(_FocalLossBase):
         alpha = self.class_weights(k)
         g = _out_buffer(gradient_out, z.shape, "gradient_out")
         h = _out_buffer(hessian_out, z.shape, "hessian_out")
-        kern = (
-            K.softmax_grad_hess_parallel
-            if z.size >= K.PARALLEL_MIN_ROWS
-            else K.softmax_grad_hess_serial
-        )
-        bad = kern(
-            z, y, w, alpha, self._gamma, _int_gamma(self._gamma), self._mode,
-            self.factor(k), g, h,
-        )
-        if bad:
+        gamma, ig, mode, factor = self._gamma, _int_gamma(self._gamma), self._mode, self.factor(k)
+
+        def rows(lo, hi):
+            return K.softmax_grad_hess(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, mode,
+                                       factor, g[lo:hi], h[lo:hi])
+
+        if _run_rows(rows, z.shape[0], z.size):
             self._raise_bad(y, z, w)
         return g, h
 
@@ -715,11 +722,11 @@ class SoftmaxFocalLoss(_FocalLossBase):
         z = _as_float_array(raw_score, "raw_score", 2)
         alpha = self.class_weights(z.shape[1])
         out = np.empty(z.shape, dtype=np.float64)
-        kern = (
-            K.softmax_posterior_parallel
-            if z.size >= K.PARALLEL_MIN_ROWS
-            else K.softmax_posterior_serial
-        )
-        if kern(z, self._gamma, np.log(alpha), out):
+        gamma, log_alpha = self._gamma, np.log(alpha)
+
+        def rows(lo, hi):
+            return K.softmax_posterior(z[lo:hi], gamma, log_alpha, out[lo:hi])
+
+        if _run_rows(rows, z.shape[0], z.size):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
