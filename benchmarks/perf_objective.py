@@ -465,10 +465,6 @@ def header(argv: Sequence[str]) -> str:
         affinity = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         affinity = os.cpu_count()
-    try:
-        layer = numba.threading_layer()
-    except ValueError:
-        layer = "not yet initialised"
     lines = [
         "# focalboost objective performance",
         "",
@@ -476,7 +472,7 @@ def header(argv: Sequence[str]) -> str:
         f"- command: `{' '.join(shlex.quote(a) for a in ['python', *argv])}`",
         f"- CPU: {cpu}; os.cpu_count() = {os.cpu_count()}, usable = {affinity}",
         f"- Python {platform.python_version()}, numpy {numpy.__version__}, "
-        f"scipy {scipy.__version__}, numba {numba.__version__} (threading layer: {layer}), "
+        f"scipy {scipy.__version__}, numba {numba.__version__}, "
         f"lightgbm {lightgbm.__version__}, xgboost {xgboost.__version__}, "
         f"focalboost {focalboost.__version__} ({Path(focalboost.__file__).parent})",
         "- load average at start (1, 5, 15 min): "
@@ -519,8 +515,9 @@ def result_table(threads: int, micro: dict, e2e: dict | None, rows: int, rounds:
     lines = [
         f"## Results at {threads} thread(s)",
         "",
-        "Focal: Numba kernels with `numba.set_num_threads(threads)` and the boosters' "
-        "`num_threads` / `nthread`; the NumPy baselines are single-threaded anyway.",
+        "Focal: `numba.set_num_threads(threads)` (focalboost splits inputs of "
+        "≥ 50,000 values over that many threads) and the boosters' `num_threads` / "
+        "`nthread`; the NumPy baselines are single-threaded anyway.",
         "",
         "| # | measurement | focal | baseline | ratio | target | |",
         "|---|---|---:|---:|---:|---:|:-:|",
@@ -576,8 +573,8 @@ def result_table(threads: int, micro: dict, e2e: dict | None, rows: int, rounds:
         "",
         "Memory: arrays of the gradient's size (n or n×K float64) traced by `tracemalloc` "
         "during one call; Numba's allocations (NRT) are traced too.  The binary kernels "
-        "allocate nothing; the softmax kernel allocates, per parallel task, (14 + 2K) × 128 "
-        "float64 of scratch (≈ 35 KB for K = 10).",
+        "allocate nothing; the softmax kernel allocates (14 + 2K) × 128 float64 of scratch "
+        "per call on a part of the rows (≈ 35 KB for K = 10; 4 parts per thread).",
     ]
     if e2e:
         lines.append("")
@@ -626,13 +623,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     fc = None if args.skip_compile else first_call_times(max(thread_counts))
 
     import numba
-    import numpy as np
-
-    from focalboost import BinaryFocalLoss, _kernels
-
-    # one parallel call initialises Numba's threading layer (named in the header)
-    n0 = _kernels.PARALLEL_MIN_ROWS
-    BinaryFocalLoss().gradient_hessian(np.zeros(n0), np.zeros(n0))
 
     print(header(sys.argv if argv is None else ["perf_objective.py", *argv]))
     print()

@@ -33,7 +33,7 @@ import math
 import numpy as np
 from numba import njit
 
-from focalboost._vmath import exp_le0, log1p_01, log_pos
+from focalboost._vmath import exp_le0, log1p_01_inv, log_pos
 
 EXACT = 0
 POSITIVE = 1
@@ -52,8 +52,8 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 def _margin_terms(u):
     """Return ``(p, q, s, log_q)`` for the true-class margin ``u`` (branch-free)."""
     e = exp_le0(-abs(u))
-    l1 = log1p_01(e)
     d = 1.0 / (1.0 + e)
+    l1 = log1p_01_inv(e, d)
     ed = e * d
     if u >= 0.0:  # both arms are plain arithmetic: compiled to selects
         p = d

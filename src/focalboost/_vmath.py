@@ -19,7 +19,14 @@ general replacements: each documents its domain, and the callers stay inside it
   structure with the rounding correction of ``1 + x``).
 * :func:`log_pos` — ``log(x)`` for positive normal ``x`` (fdlibm ``e_log``).
 
-No ``fastmath``: the evaluation order is the one written here.
+No ``fastmath``: the evaluation order is the one written here.  Polynomials
+use explicit fused multiply-adds (:func:`fma`, ``llvm.fma``: one rounding, so
+at least as accurate as a multiply and an add; one instruction on x86-64 with
+FMA3, a libm call elsewhere), which shortens their dependency chains by half.
+
+Numba's on-disk cache keys on the source file of each compiled function, not
+on the files it inlines from: after editing this module, delete the package's
+``__pycache__/*.nbi``/``*.nbc`` files (installed releases are unaffected).
 """
 
 from __future__ import annotations
@@ -59,6 +66,24 @@ def _f64_as_i64(typingctx, x):
     return sig, codegen
 
 
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` with one rounding (``llvm.fma``: one instruction on x86-64 with FMA3)."""
+    if not all(isinstance(t, types.Float) for t in (a, b, c)):
+        return None
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        vals = [context.cast(builder, v, t, types.float64)
+                for v, t in zip(args, signature.args, strict=True)]
+        dbl = ir.DoubleType()
+        fn = builder.module.declare_intrinsic(
+            "llvm.fma", [dbl], ir.FunctionType(dbl, [dbl, dbl, dbl]))
+        return builder.call(fn, vals)
+
+    return sig, codegen
+
+
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 with the low 32 bits zero: n * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
@@ -83,21 +108,21 @@ _C3 = 1.0 / 6.0
 def exp_le0(x):
     """``exp(x)`` for ``-inf < x <= 0``; within 1 ulp (0 below -746)."""
     x = max(x, -746.0)
-    kd = x * _LOG2E + _SHIFT
+    kd = fma(x, _LOG2E, _SHIFT)
     nf = kd - _SHIFT  # round(x / ln 2)
-    r = (x - nf * _LN2_HI) - nf * _LN2_LO
-    p = _C13 * r + _C12
-    p = p * r + _C11
-    p = p * r + _C10
-    p = p * r + _C9
-    p = p * r + _C8
-    p = p * r + _C7
-    p = p * r + _C6
-    p = p * r + _C5
-    p = p * r + _C4
-    p = p * r + _C3
-    p = p * r + 0.5
-    y = 1.0 + (r + r * r * p)
+    r = fma(nf, -_LN2_LO, fma(nf, -_LN2_HI, x))
+    p = fma(_C13, r, _C12)
+    p = fma(p, r, _C11)
+    p = fma(p, r, _C10)
+    p = fma(p, r, _C9)
+    p = fma(p, r, _C8)
+    p = fma(p, r, _C7)
+    p = fma(p, r, _C6)
+    p = fma(p, r, _C5)
+    p = fma(p, r, _C4)
+    p = fma(p, r, _C3)
+    p = fma(p, r, 0.5)
+    y = 1.0 + fma(r * r, p, r)
     n = _f64_as_i64(kd) - _SHIFT_BITS  # the integer nf, read off the shifted bits
     n1 = n >> 1
     n2 = n - n1
@@ -122,8 +147,8 @@ def _log_core(f, dk, c):
     s = f / (2.0 + f)
     z = s * s
     w = z * z
-    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
-    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    t1 = w * fma(w, fma(w, _LG6, _LG4), _LG2)
+    t2 = z * fma(w, fma(w, fma(w, _LG7, _LG5), _LG3), _LG1)
     r = t2 + t1
     return dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + (dk * _LN2_LO + c))) - f)
 
@@ -131,11 +156,18 @@ def _log_core(f, dk, c):
 @njit(inline="always", **_JIT)
 def log1p_01(x):
     """``log1p(x)`` for ``0 <= x <= 1``; within 1 ulp."""
+    return log1p_01_inv(x, 1.0 / (1.0 + x))
+
+
+@njit(inline="always", **_JIT)
+def log1p_01_inv(x, inv_u):
+    """``log1p(x)`` for ``0 <= x <= 1`` given ``inv_u = 1 / (1 + x)`` (saves a division)."""
     u = 1.0 + x
     big = x >= _SQRT2_M1
-    # for x >= sqrt(2) - 1: 1 + x = 2 (1 + f) (1 + c/u), all of f, u - 1, x - (u - 1) exact
+    # for x >= sqrt(2) - 1: 1 + x = 2 (1 + f) (1 + c/u), all of f, u - 1, x - (u - 1)
+    # exact; c/u is a correction below half an ulp of the result
     f = 0.5 * u - 1.0 if big else x
-    c = (x - (u - 1.0)) / u if big else 0.0
+    c = (x - (u - 1.0)) * inv_u if big else 0.0
     dk = 1.0 if big else 0.0
     return _log_core(f, dk, c)
 
