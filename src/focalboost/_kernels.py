@@ -1,9 +1,18 @@
 """Compiled kernels: the only place where the focal-loss formulas are written.
 
 Every public object of :mod:`focalboost.loss` and every booster adapter calls the
-functions below.  They are fused single-pass loops compiled with Numba: one pass
-over the rows computes loss or gradient and Hessian, validates the labels,
-weights and margins on the way, and writes into caller-provided float64 buffers.
+functions below.  They are fused loops compiled with Numba: one pass over the
+rows computes loss or gradient and Hessian, validates the labels and margins on
+the way, and writes into caller-provided float64 buffers (sample weights are
+applied and checked by a second pass over the cache-resident output).  Each
+kernel works on any slice of rows and releases the GIL; :mod:`focalboost._parallel`
+splits large inputs across threads.
+
+Speed: the row loops are branch-free and call the vectorisable ``exp``,
+``log`` and ``log1p`` of :mod:`focalboost._vmath` (libm calls would keep them
+scalar), so LLVM compiles them to SIMD code.  The softmax gradient works on
+blocks of rows transposed into class-major scratch, so that its loops
+vectorise across rows too.
 
 Notation (see ``FOCAL_MATH.md`` in the project's shared notes):
 
@@ -20,7 +29,9 @@ curvature ``κ = α γ p q^γ (2q - s (q - (γ-1) p))`` the derivatives are
   ``h_k = A r_k (1 - p_k) + κ r_k²``.
 
 All factors are computed from ``exp(-|u|)`` and ``log1p`` so that nothing
-cancels or overflows for any finite margin; ``q`` is never formed as ``1 - p``.
+cancels or overflows for any finite margin; ``q`` is never formed as ``1 - p``
+(and ``1 - p_k`` of a dominant wrong class is formed as ``p_c + q R / S``, see
+:func:`_softmax_compute`).
 
 Hessian modes: ``EXACT`` (the true second derivative), ``POSITIVE`` (κ replaced
 by ``max(κ, 0)``, i.e. ``max(h, p |g|)`` for binary) and ``IRLS`` (κ dropped).
