@@ -550,7 +550,7 @@ def result_table(threads: int, micro: dict, e2e: dict | None, rows: int, rounds:
         ratio = r["focal"] / r["base"]
         target, ok = ("", "") if info else _verdict(key, ratio)
         lines.append(f"| {num} | {label} | {fmt(r['focal'])} | {fmt(r['base'])} | "
-                     f"{ratio:.2f} | {target} | {ok} |")
+                     f"{ratio:.3f} | {target} | {ok} |")
 
     row("1", "binary_g2", "binary grad+Hess, 1M, γ=2, α=0.25 / `expit(z) - y`")
     row("1", "binary_g25", "binary grad+Hess, 1M, γ=2.5, α=0.25 / `expit(z) - y`")
@@ -574,12 +574,12 @@ def result_table(threads: int, micro: dict, e2e: dict | None, rows: int, rounds:
             row("3", key, f"{label}, {r['n']:,}×30, {rounds} rounds / built-in", fmt=sec)
             lines.append(
                 f"| 3 (info) | same, process CPU time (all threads) | {sec(r['focal_cpu'])} | "
-                f"{sec(r['base_cpu'])} | {r['focal_cpu'] / r['base_cpu']:.2f} | | |")
+                f"{sec(r['base_cpu'])} | {r['focal_cpu'] / r['base_cpu']:.3f} | | |")
             if "custom" in r:
                 lines.append(
                     f"| 3 (info) | same booster, NumPy log-loss as a custom objective "
                     f"(`expit(z) - y`, `p*(1-p)`) / built-in | {sec(r['custom'])} | "
-                    f"{sec(r['base'])} | {r['custom'] / r['base']:.2f} | | |")
+                    f"{sec(r['base'])} | {r['custom'] / r['base']:.3f} | | |")
     r = micro["init_binary"]["abs"]
     target, ok = _verdict("init_binary", 1e3 * r)
     lines.append(f"| 4 | binary `init_score`, 1M labels (median) | {ms(r)} | | | {target} | {ok} |")
