@@ -1,9 +1,18 @@
 """Compiled kernels: the only place where the focal-loss formulas are written.
 
 Every public object of :mod:`focalboost.loss` and every booster adapter calls the
-functions below.  They are fused single-pass loops compiled with Numba: one pass
-over the rows computes loss or gradient and Hessian, validates the labels,
-weights and margins on the way, and writes into caller-provided float64 buffers.
+functions below.  They are fused loops compiled with Numba: one pass over the
+rows computes loss or gradient and Hessian, validates the labels and margins on
+the way, and writes into caller-provided float64 buffers (sample weights are
+applied and checked by a second pass over the cache-resident output).  Each
+kernel works on any slice of rows and releases the GIL; :mod:`focalboost._parallel`
+splits large inputs across threads.
+
+Speed: the row loops are branch-free and call the vectorisable ``exp``,
+``log`` and ``log1p`` of :mod:`focalboost._vmath` (libm calls would keep them
+scalar), so LLVM compiles them to SIMD code.  The softmax gradient works on
+blocks of rows transposed into class-major scratch, so that its loops
+vectorise across rows too.
 
 Notation (see ``FOCAL_MATH.md`` in the project's shared notes):
 
@@ -20,7 +29,9 @@ curvature ``κ = α γ p q^γ (2q - s (q - (γ-1) p))`` the derivatives are
   ``h_k = A r_k (1 - p_k) + κ r_k²``.
 
 All factors are computed from ``exp(-|u|)`` and ``log1p`` so that nothing
-cancels or overflows for any finite margin; ``q`` is never formed as ``1 - p``.
+cancels or overflows for any finite margin; ``q`` is never formed as ``1 - p``
+(and ``1 - p_k`` of a dominant wrong class is formed as ``p_c + q R / S``, see
+:func:`_softmax_compute`).
 
 Hessian modes: ``EXACT`` (the true second derivative), ``POSITIVE`` (κ replaced
 by ``max(κ, 0)``, i.e. ``max(h, p |g|)`` for binary) and ``IRLS`` (κ dropped).
@@ -31,13 +42,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from focalboost._vmath import exp_le0, log1p_01_inv, log_pos
 
 EXACT = 0
 POSITIVE = 1
 IRLS = 2
 
-#: Below this many rows the serial kernels are used (thread start-up dominates).
+#: Inputs with fewer values (rows, or rows × classes) run on one thread; larger
+#: ones are split across ``numba.get_num_threads()`` threads by
+#: :mod:`focalboost._parallel` (the hand-off costs ~20-30 µs: on 2 cores a split
+#: pays from ~20k values and is 1.5x faster at 50k, 1.7x at 100k).
 PARALLEL_MIN_ROWS = 50_000
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -45,17 +61,19 @@ _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 @njit(inline="always", **_JIT)
 def _margin_terms(u):
-    """Return ``(p, q, s, log_q)`` for the true-class margin ``u``."""
-    e = math.exp(-abs(u))
-    l1 = math.log1p(e)
-    if u >= 0.0:
-        p = 1.0 / (1.0 + e)
-        q = e * p
+    """Return ``(p, q, s, log_q)`` for the true-class margin ``u`` (branch-free)."""
+    e = exp_le0(-abs(u))
+    d = 1.0 / (1.0 + e)
+    l1 = log1p_01_inv(e, d)
+    ed = e * d
+    if u >= 0.0:  # both arms are plain arithmetic: compiled to selects
+        p = d
+        q = ed
         s = l1
         log_q = -(u + l1)
     else:
-        q = 1.0 / (1.0 + e)
-        p = e * q
+        q = d
+        p = ed
         s = l1 - u
         log_q = -l1
     return p, q, s, log_q
@@ -63,13 +81,21 @@ def _margin_terms(u):
 
 @njit(inline="always", **_JIT)
 def _pow_q(q, log_q, gamma, int_gamma):
-    """``q ** gamma``: repeated products for small integer gamma, else exp(γ log q)."""
+    """``q ** gamma``: square-and-multiply for integer gamma <= 16, else exp(γ log q).
+
+    The square-and-multiply loop has a fixed trip count (5 bits), so it unrolls
+    into selects and does not stop vectorisation; for gamma = 2 and 3 it gives
+    the same product as ``q * q (* q)``.
+    """
     if int_gamma >= 0:
         r = 1.0
-        for _ in range(int_gamma):
-            r *= q
+        b = q
+        for bit in range(5):
+            if (int_gamma >> bit) & 1:
+                r *= b
+            b *= b
         return r
-    return math.exp(gamma * log_q)
+    return exp_le0(gamma * log_q)
 
 
 @njit(inline="always", **_JIT)
@@ -109,76 +135,76 @@ def _binary_loss_row(zi, yi, a_pos, a_neg, gamma, int_gamma):
 
 
 @njit(inline="always", **_JIT)
-def _bad_binary_input(zi, yi):
-    return (not (yi == 0.0 or yi == 1.0)) or (not math.isfinite(zi))
+def _good_binary_input(zi, yi):
+    return (yi == 0.0 or yi == 1.0) and math.isfinite(zi)
 
 
 @njit(inline="always", **_JIT)
-def _bad_weight(wi):
-    return not (wi >= 0.0 and math.isfinite(wi))
+def _good_weight(wi):
+    return wi >= 0.0 and math.isfinite(wi)
 
 
-def _make_binary_grad_hess(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
-        n = z.shape[0]
-        weighted = w.shape[0] > 0
-        bad = 0
-        for i in rng(n):
-            zi = np.float64(z[i])
-            yi = np.float64(y[i])
-            if _bad_binary_input(zi, yi):
-                bad += 1
-                g_out[i] = 0.0
-                h_out[i] = 0.0
-                continue
-            g, h = _binary_row(zi, yi, a_pos, a_neg, gamma, int_gamma, mode)
-            if weighted:
-                wi = np.float64(w[i])
-                if _bad_weight(wi):
-                    bad += 1
-                g *= wi
-                h *= wi
-            g_out[i] = g
-            h_out[i] = h
-        return bad
-
-    return kernel
+# The row loops below are branch-free (a bad row is computed on a harmless
+# margin and its result replaced by 0), so LLVM vectorises them.  Sample
+# weights are applied by a second, cheap pass over the (cache-resident) chunk,
+# so that the heavy loop is compiled once, not once per weighted/unweighted
+# case; ``g * w`` is the same product either way.
+#
+# Every kernel works on any slice of rows and releases the GIL: large inputs
+# are split across threads by :mod:`focalboost._parallel`, so each signature
+# is compiled once (no ``parallel=True`` variants).
 
 
-def _make_binary_loss(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
-        n = z.shape[0]
-        weighted = w.shape[0] > 0
-        bad = 0
-        for i in rng(n):
-            zi = np.float64(z[i])
-            yi = np.float64(y[i])
-            if _bad_binary_input(zi, yi):
-                bad += 1
-                out[i] = 0.0
-                continue
-            v = _binary_loss_row(zi, yi, a_pos, a_neg, gamma, int_gamma)
-            if weighted:
-                wi = np.float64(w[i])
-                if _bad_weight(wi):
-                    bad += 1
-                v *= wi
-            out[i] = v
-        return bad
-
-    return kernel
+@njit(inline="always", **_JIT)
+def _apply_weights(w, out_a, out_b):
+    """Multiply both outputs by the weights (if any); returns the count of bad weights."""
+    bad = 0
+    for i in range(w.shape[0]):
+        wi = np.float64(w[i])
+        bad += 0 if _good_weight(wi) else 1
+        out_a[i] *= wi
+        out_b[i] *= wi
+    return bad
 
 
-binary_grad_hess_serial = _make_binary_grad_hess(False)
-binary_grad_hess_parallel = _make_binary_grad_hess(True)
-binary_loss_serial = _make_binary_loss(False)
-binary_loss_parallel = _make_binary_loss(True)
+@njit(inline="always", **_JIT)
+def _apply_weights1(w, out):
+    """Multiply the output by the weights (if any); returns the count of bad weights."""
+    bad = 0
+    for i in range(w.shape[0]):
+        wi = np.float64(w[i])
+        bad += 0 if _good_weight(wi) else 1
+        out[i] *= wi
+    return bad
+
+
+@njit(**_JIT)
+def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+    """Gradient and Hessian into ``g_out``, ``h_out``; returns the count of bad entries."""
+    bad = 0
+    for i in range(z.shape[0]):
+        zi = np.float64(z[i])
+        yi = np.float64(y[i])
+        ok = _good_binary_input(zi, yi)
+        g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
+        bad += 0 if ok else 1
+        g_out[i] = g if ok else 0.0
+        h_out[i] = h if ok else 0.0
+    return bad + _apply_weights(w, g_out, h_out)
+
+
+@njit(**_JIT)
+def binary_loss(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
+    """Per-row loss into ``out``; returns the count of bad entries."""
+    bad = 0
+    for i in range(z.shape[0]):
+        zi = np.float64(z[i])
+        yi = np.float64(y[i])
+        ok = _good_binary_input(zi, yi)
+        v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
+        bad += 0 if ok else 1
+        out[i] = v if ok else 0.0
+    return bad + _apply_weights1(w, out)
 
 
 # --------------------------------------------------------------------------- softmax
@@ -215,116 +241,246 @@ def _wrong_class_lse(zrow, c):
     return big, tot
 
 
+#: Rows per block of the softmax gradient kernel.  A block is copied into
+#: class-major scratch and processed class by class with the rows in the inner
+#: loop, so that every loop vectorises across rows with unit stride.
+SOFTMAX_BLOCK = 128
+
+# per-row scratch vectors of a block (separate allocations: LLVM's run-time
+# alias checks fail on views of one 2-D array, which silently disables the
+# vectorised loops)
+_N_SCRATCH = 12
+(_S_BIG, _S_TOT, _S_REST, _S_W, _S_CHK, _S_A, _S_KAPPA, _S_Q, _S_GC, _S_HC,
+ _S_OM, _S_ALPHA) = range(_N_SCRATCH)
+
+
+@njit(**_JIT)
+def _softmax_scratch(k):
+    """Scratch of :func:`_softmax_block`: (int vectors, float vectors, et, ht)."""
+    b = SOFTMAX_BLOCK
+    ints = (np.empty(b, dtype=np.int64), np.empty(b, dtype=np.int64))
+    floats = (
+        np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
+        np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
+    )
+    return ints, floats, np.empty((k, b)), np.empty((k, b))
+
+
 @njit(inline="always", **_JIT)
-def _softmax_row(zrow, c, alpha_c, gamma, int_gamma, mode, factor, wi, g_out, h_out):
-    """Write weighted gradient and diagonal Hessian of one softmax row."""
-    k = zrow.shape[0]
-    big, tot = _wrong_class_lse(zrow, c)
-    m = zrow[c] - (big + math.log(tot))
-    p_c, q, s, log_q = _margin_terms(m)
-    qg = _pow_q(q, log_q, gamma, int_gamma)
-    big_a = alpha_c * qg * (q + gamma * p_c * s)
-    kappa = alpha_c * gamma * p_c * qg * (2.0 * q - s * (q - (gamma - 1.0) * p_c))
-    if mode == POSITIVE:
-        kappa = max(kappa, 0.0)
-    elif mode == IRLS:
-        kappa = 0.0
-    # The wrong class that may hold more than half of the mass needs its own
-    # margin for an accurate 1 - p_k; every other class has p_k <= 1/2.
+def _row_major(a):
+    """Whether the rows of a 2-D array are its contiguous direction."""
+    return a.strides[1] <= a.strides[0]
+
+
+@njit(**_JIT)
+def _softmax_load(z, y, w, alpha, ci, sc, et):
+    """Block input into scratch: ``et`` = ``z`` transposed, labels, ``alpha_c``, weights.
+
+    Compiled per input signature (dtypes, memory order); returns the count of
+    bad weights.
+    """
+    m, k = z.shape
+    cls = ci[0]
+    jmx = ci[1]
+    big = sc[_S_BIG]
+    tot = sc[_S_TOT]
+    rest = sc[_S_REST]
+    ws = sc[_S_W]
+    chk = sc[_S_CHK]
+    s_alpha = sc[_S_ALPHA]
+    if _row_major(z):
+        for b in range(m):
+            for j in range(k):
+                et[j, b] = z[b, j]
+    else:
+        for j in range(k):
+            for b in range(m):
+                et[j, b] = z[b, j]
+    top = k - 1.0
+    for b in range(m):
+        yi = np.float64(y[b])
+        ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
+        c = int(yi if ok else -1.0)
+        cls[b] = c
+        # gathers (alpha[c], z_c) stay out of the vectorised loops: LLVM cannot
+        # bound an indirect access for its run-time alias checks
+        s_alpha[b] = alpha[max(c, 0)]
+        jmx[b] = 0
+        big[b] = -np.inf
+        tot[b] = 0.0
+        rest[b] = 0.0
+        chk[b] = 0.0 if ok else np.nan  # stays 0 only for a valid, finite row
+    bad = 0
+    if w.shape[0] > 0:
+        for b in range(m):
+            wi = np.float64(w[b])
+            ws[b] = wi
+            bad += 0 if _good_weight(wi) else 1
+    else:
+        for b in range(m):
+            ws[b] = 1.0
+    return bad
+
+
+@njit(**_JIT)
+def _softmax_store(g_out, h_out, et, ht):
+    """Transpose the block's results from scratch into the outputs (any memory order)."""
+    m, k = g_out.shape
+    if _row_major(g_out):
+        for b in range(m):
+            for j in range(k):
+                g_out[b, j] = et[j, b]
+    else:
+        for j in range(k):
+            for b in range(m):
+                g_out[b, j] = et[j, b]
+    if _row_major(h_out):
+        for b in range(m):
+            for j in range(k):
+                h_out[b, j] = ht[j, b]
+    else:
+        for j in range(k):
+            for b in range(m):
+                h_out[b, j] = ht[j, b]
+
+
+@njit(**_JIT)
+def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
+    """Gradient and diagonal Hessian of a loaded block, in scratch; returns the bad rows.
+
+    One signature whatever the input dtypes and memory orders, so the heavy
+    vectorised loops compile once.  ``et`` holds ``z`` transposed on entry and
+    the gradient on exit, ``ht`` the Hessian.
+
+    Per row this is the row-wise computation of the module docstring, with the
+    same order of every sum and product: ``M = max_{k≠c} z_k``, ``S = Σ_{k≠c}
+    exp(z_k - M)`` (each exponential computed once), ``m = z_c - (M + log S)``.
+    The loops are branch-free with unconditional stores; a bad row (label or
+    margin) is computed on garbage and zeroed.
+
+    ``1 - p_k`` of a wrong class with ``p_k > 1/2`` (at most one per row, the
+    arg-max ``J`` of the wrong classes) is taken as ``p_c + q R / S`` with
+    ``R = Σ_{k≠c,J} exp(z_k - M)``, free of cancellation; every other class
+    has ``p_k <= 1/2`` and uses ``1 - p_k``.
+    """
+    k = et.shape[0]
+    cls = ci[0]
+    jmx = ci[1]
+    big = sc[_S_BIG]
+    tot = sc[_S_TOT]
+    rest = sc[_S_REST]
+    ws = sc[_S_W]
+    chk = sc[_S_CHK]
+    s_a = sc[_S_A]
+    s_kappa = sc[_S_KAPPA]
+    s_q = sc[_S_Q]
+    s_gc = sc[_S_GC]
+    s_hc = sc[_S_HC]
+    s_om = sc[_S_OM]
+    s_alpha = sc[_S_ALPHA]
     for j in range(k):
-        if j == c:
-            g_out[j] = -big_a * wi
-            if mode == EXACT:
-                h = alpha_c * p_c * qg * (
-                    (2.0 * gamma + 1.0) * q - gamma * s * (q - gamma * p_c)
-                )
-            else:
-                h = big_a * p_c + kappa
-            h_out[j] = h * factor * wi
+        for b in range(m):
+            v = et[j, b]
+            chk[b] += v - v
+            bb = big[b]
+            new = j != cls[b] and v > bb
+            big[b] = v if new else bb
+            jmx[b] = j if new else jmx[b]
+    for b in range(m):
+        c = max(cls[b], 0)
+        s_gc[b] = et[c, b]  # z_c, parked until the exponentials overwrite et
+    for j in range(k):
+        for b in range(m):
+            e = exp_le0(min(et[j, b] - big[b], 0.0))
+            et[j, b] = e
+            wrong = j != cls[b]
+            tot[b] += e if wrong else 0.0
+            rest[b] += e if wrong and j != jmx[b] else 0.0
+    for b in range(m):
+        t = tot[b]
+        mm = s_gc[b] - (big[b] + log_pos(t))
+        p_c, q, s, log_q = _margin_terms(mm)
+        qg = _pow_q(q, log_q, gamma, int_gamma)
+        alpha_c = s_alpha[b]
+        big_a = alpha_c * qg * (q + gamma * p_c * s)
+        kappa = alpha_c * gamma * p_c * qg * (2.0 * q - s * (q - (gamma - 1.0) * p_c))
+        # selects, not branches: a switch on ``mode`` would stop vectorisation
+        kappa = max(kappa, 0.0) if mode == POSITIVE else kappa
+        kappa = 0.0 if mode == IRLS else kappa
+        h_exact = alpha_c * p_c * qg * ((2.0 * gamma + 1.0) * q - gamma * s * (q - gamma * p_c))
+        h = h_exact if mode == EXACT else big_a * p_c + kappa
+        wi = ws[b]
+        s_a[b] = big_a
+        s_kappa[b] = kappa
+        s_q[b] = q
+        s_gc[b] = -big_a * wi
+        s_hc[b] = h * factor * wi
+        s_om[b] = p_c + q * (rest[b] / t)
+    for j in range(k):
+        for b in range(m):
+            r = et[j, b] / tot[b]
+            p_j = s_q[b] * r
+            one_minus = s_om[b] if p_j > 0.5 and j == jmx[b] else 1.0 - p_j
+            big_a = s_a[b]
+            wi = ws[b]
+            g = big_a * r * wi
+            h = (big_a * r * one_minus + s_kappa[b] * r * r) * factor * wi
+            own = j == cls[b]
+            ok = chk[b] == 0.0
+            et[j, b] = (s_gc[b] if own else g) if ok else 0.0
+            ht[j, b] = (s_hc[b] if own else h) if ok else 0.0
+    bad = 0
+    for b in range(m):
+        bad += 0 if chk[b] == 0.0 else 1
+    return bad
+
+
+@njit(**_JIT)
+def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
+    """Gradient and diagonal Hessian into ``g_out``, ``h_out`` (any memory order).
+
+    Returns the count of bad entries.  Blocks of rows are loaded (transposed)
+    into class-major scratch, computed there (contiguous in the rows, so LLVM
+    vectorises every loop) and stored back, whatever the memory orders.  The
+    slices are zero-based, which lets LLVM drop Numba's negative-index
+    wraparound.  (No further wrapper layer: Numba re-optimises every linked
+    callee inside each caller, so nesting multiplies the compile time.)
+    """
+    n, k = z.shape
+    ci, sc, et, ht = _softmax_scratch(k)
+    bad = 0
+    for i0 in range(0, n, SOFTMAX_BLOCK):
+        i1 = min(i0 + SOFTMAX_BLOCK, n)
+        bad += _softmax_load(z[i0:i1], y[i0:i1], w[i0:i1], alpha, ci, sc, et)
+        bad += _softmax_compute(i1 - i0, gamma, int_gamma, mode, factor, ci, sc, et, ht)
+        _softmax_store(g_out[i0:i1], h_out[i0:i1], et, ht)
+    return bad
+
+
+@njit(**_JIT)
+def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
+    """Per-row softmax focal loss into ``out``; returns the count of bad rows."""
+    n, k = z.shape
+    weighted = w.shape[0] > 0
+    bad = 0
+    for i in range(n):
+        c = _softmax_label(np.float64(y[i]), k)
+        zrow = z[i]
+        if c < 0 or not _row_finite(zrow):
+            bad += 1
+            out[i] = 0.0
             continue
-        r = math.exp(zrow[j] - big) / tot
-        p_j = q * r
-        if p_j <= 0.5:
-            one_minus = 1.0 - p_j
-        else:
-            # margin of class j against every other class, c included
-            b2 = np.float64(zrow[c])
-            for i in range(k):
-                if i != j and zrow[i] > b2:
-                    b2 = zrow[i]
-            t2 = 0.0
-            for i in range(k):
-                if i != j:
-                    t2 += math.exp(zrow[i] - b2)
-            m_j = zrow[j] - (b2 + math.log(t2))
-            one_minus = math.exp(-(max(m_j, 0.0) + math.log1p(math.exp(-abs(m_j)))))
-        g_out[j] = big_a * r * wi
-        h_out[j] = (big_a * r * one_minus + kappa * r * r) * factor * wi
-
-
-def _make_softmax_grad_hess(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
-        n, k = z.shape
-        weighted = w.shape[0] > 0
-        bad = 0
-        for i in rng(n):
-            c = _softmax_label(np.float64(y[i]), k)
-            zrow = z[i]
-            if c < 0 or not _row_finite(zrow):
+        big, tot = _wrong_class_lse(zrow, c)
+        m = zrow[c] - (big + math.log(tot))
+        _p_c, q, s, log_q = _margin_terms(m)
+        v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
+        if weighted:
+            wi = np.float64(w[i])
+            if not _good_weight(wi):
                 bad += 1
-                for j in range(k):
-                    g_out[i, j] = 0.0
-                    h_out[i, j] = 0.0
-                continue
-            wi = 1.0
-            if weighted:
-                wi = np.float64(w[i])
-                if _bad_weight(wi):
-                    bad += 1
-            _softmax_row(zrow, c, alpha[c], gamma, int_gamma, mode, factor, wi,
-                         g_out[i], h_out[i])
-        return bad
-
-    return kernel
-
-
-def _make_softmax_loss(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, y, w, alpha, gamma, int_gamma, out):
-        n, k = z.shape
-        weighted = w.shape[0] > 0
-        bad = 0
-        for i in rng(n):
-            c = _softmax_label(np.float64(y[i]), k)
-            zrow = z[i]
-            if c < 0 or not _row_finite(zrow):
-                bad += 1
-                out[i] = 0.0
-                continue
-            big, tot = _wrong_class_lse(zrow, c)
-            m = zrow[c] - (big + math.log(tot))
-            _p_c, q, s, log_q = _margin_terms(m)
-            v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
-            if weighted:
-                wi = np.float64(w[i])
-                if _bad_weight(wi):
-                    bad += 1
-                v *= wi
-            out[i] = v
-        return bad
-
-    return kernel
-
-
-softmax_grad_hess_serial = _make_softmax_grad_hess(False)
-softmax_grad_hess_parallel = _make_softmax_grad_hess(True)
-softmax_loss_serial = _make_softmax_loss(False)
-softmax_loss_parallel = _make_softmax_loss(True)
+            v *= wi
+        out[i] = v
+    return bad
 
 
 # ------------------------------------------------- focal-to-posterior map (calibration)
@@ -353,80 +509,145 @@ def log_f(u, gamma):
     return gamma * log_q - log_p + math.log1p(gamma * p * ratio)
 
 
-def _make_binary_posterior_logit(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, gamma, log_alpha_ratio, out):
-        # logit η = log h(σ(z)) - log h(σ(-z)) - log(a_pos / a_neg)
-        n = z.shape[0]
-        bad = 0
-        for i in rng(n):
-            zi = np.float64(z[i])
-            if not math.isfinite(zi):
-                bad += 1
-                out[i] = 0.0
-                continue
-            out[i] = log_f(-zi, gamma) - log_f(zi, gamma) - log_alpha_ratio
-        return bad
-
-    return kernel
+@njit(**_JIT)
+def binary_posterior_logit(z, gamma, log_alpha_ratio, out):
+    """Posterior log-odds of binary margins into ``out``; returns the count of bad margins."""
+    # logit η = log h(σ(z)) - log h(σ(-z)) - log(a_pos / a_neg)
+    n = z.shape[0]
+    bad = 0
+    for i in range(n):
+        zi = np.float64(z[i])
+        if not math.isfinite(zi):
+            bad += 1
+            out[i] = 0.0
+            continue
+        out[i] = log_f(-zi, gamma) - log_f(zi, gamma) - log_alpha_ratio
+    return bad
 
 
-binary_posterior_logit_serial = _make_binary_posterior_logit(False)
-binary_posterior_logit_parallel = _make_binary_posterior_logit(True)
-
-
-def _make_softmax_posterior(parallel):
-    rng = prange if parallel else range
-
-    @njit(parallel=parallel, **_JIT)
-    def kernel(z, gamma, log_alpha, out):
-        # η_k ∝ h(p_k) / α_k, with log h(p_k) = -log_f(m_k) and m_k the margin of class k
-        n, k = z.shape
-        bad = 0
-        for i in rng(n):
-            zrow = z[i]
-            if not _row_finite(zrow):
-                bad += 1
-                for j in range(k):
-                    out[i, j] = 0.0
-                continue
-            top = 0
-            for j in range(1, k):
-                if zrow[j] > zrow[top]:
-                    top = j
-            big = np.float64(zrow[top])
-            rest = 0.0  # Σ_{j≠top} exp(z_j - big), kept apart from the leading 1
+@njit(**_JIT)
+def softmax_posterior(z, gamma, log_alpha, out):
+    """Posterior probabilities of softmax margins into ``out``; returns the bad rows."""
+    # η_k ∝ h(p_k) / α_k, with log h(p_k) = -log_f(m_k) and m_k the margin of class k
+    n, k = z.shape
+    bad = 0
+    for i in range(n):
+        zrow = z[i]
+        if not _row_finite(zrow):
+            bad += 1
             for j in range(k):
-                if j != top:
-                    rest += math.exp(zrow[j] - big)
-            vmax = -np.inf
-            for j in range(k):
-                if j == top:
-                    m_j = -math.log(max(rest, 5e-324))
-                else:
-                    m_j = zrow[j] - big - math.log(1.0 + (rest - math.exp(zrow[j] - big)))
-                v = -log_f(m_j, gamma) - log_alpha[j]
-                out[i, j] = v
-                if v > vmax:
-                    vmax = v
-            tot = 0.0
-            for j in range(k):
-                out[i, j] = math.exp(out[i, j] - vmax)
-                tot += out[i, j]
-            for j in range(k):
-                out[i, j] /= tot
-        return bad
-
-    return kernel
-
-
-softmax_posterior_serial = _make_softmax_posterior(False)
-softmax_posterior_parallel = _make_softmax_posterior(True)
+                out[i, j] = 0.0
+            continue
+        top = 0
+        for j in range(1, k):
+            if zrow[j] > zrow[top]:
+                top = j
+        big = np.float64(zrow[top])
+        rest = 0.0  # Σ_{j≠top} exp(z_j - big), kept apart from the leading 1
+        for j in range(k):
+            if j != top:
+                rest += math.exp(zrow[j] - big)
+        vmax = -np.inf
+        for j in range(k):
+            if j == top:
+                m_j = -math.log(max(rest, 5e-324))
+            else:
+                m_j = zrow[j] - big - math.log(1.0 + (rest - math.exp(zrow[j] - big)))
+            v = -log_f(m_j, gamma) - log_alpha[j]
+            out[i, j] = v
+            if v > vmax:
+                vmax = v
+        tot = 0.0
+        for j in range(k):
+            out[i, j] = math.exp(out[i, j] - vmax)
+            tot += out[i, j]
+        for j in range(k):
+            out[i, j] /= tot
+    return bad
 
 
 # ------------------------------------------------------------- focal-optimal constants
+
+
+#: Lanes of the weighted class sums: independent sequential partial sums, added
+#: pairwise at the end (like NumPy's pairwise summation kernel), which the SLP
+#: vectoriser packs into one SIMD register.
+_LANES = 8
+
+
+@njit(**_JIT)
+def binary_class_sums(y, w):
+    """``(W1, W0, bad)``: class weight sums of binary labels and the count of bad entries.
+
+    One fused pass validates the labels (0 or 1) and the weights (finite,
+    >= 0) and sums them.  Without weights the sums are exact counts.
+    """
+    n = y.shape[0]
+    bad = 0
+    if w.shape[0] == 0:
+        ones = 0
+        for i in range(n):
+            yi = np.float64(y[i])
+            bad += 0 if (yi == 0.0 or yi == 1.0) else 1
+            ones += 1 if yi == 1.0 else 0
+        return float(ones), float(n - ones), bad
+    s1 = np.zeros(_LANES)
+    s0 = np.zeros(_LANES)
+    n_main = n - n % _LANES
+    for i0 in range(0, n_main, _LANES):
+        for j in range(_LANES):
+            yi = np.float64(y[i0 + j])
+            wi = np.float64(w[i0 + j])
+            bad += (0 if (yi == 0.0 or yi == 1.0) else 1) + (0 if _good_weight(wi) else 1)
+            s1[j] += wi if yi == 1.0 else 0.0
+            s0[j] += wi if yi == 0.0 else 0.0
+    for i in range(n_main, n):
+        yi = np.float64(y[i])
+        wi = np.float64(w[i])
+        bad += (0 if (yi == 0.0 or yi == 1.0) else 1) + (0 if _good_weight(wi) else 1)
+        s1[0] += wi if yi == 1.0 else 0.0
+        s0[0] += wi if yi == 0.0 else 0.0
+    return _lane_total(s1), _lane_total(s0), bad
+
+
+@njit(inline="always", **_JIT)
+def _lane_total(s):
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+
+
+@njit(**_JIT)
+def softmax_class_sums(y, w, out):
+    """Per-class weight sums of labels ``0..K-1`` into ``out`` (length K); returns bad count.
+
+    One fused pass validates the labels (integers in ``0..K-1``) and weights and
+    accumulates ``out[c] += w_i`` in row order (the order of ``np.bincount``);
+    without weights the sums are exact counts.
+    """
+    k = out.shape[0]
+    top = k - 1.0
+    bad = 0
+    for j in range(k):
+        out[j] = 0.0
+    if w.shape[0] == 0:
+        # four interleaved histograms: consecutive rows of one class do not
+        # wait on each other's increment
+        counts = np.zeros((4, k), dtype=np.int64)
+        for i in range(y.shape[0]):
+            yi = np.float64(y[i])
+            ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
+            bad += 0 if ok else 1
+            counts[i & 3, int(yi) if ok else 0] += 1 if ok else 0
+        for j in range(k):
+            out[j] = np.float64(counts[0, j] + counts[1, j] + counts[2, j] + counts[3, j])
+        return bad
+    for i in range(y.shape[0]):
+        yi = np.float64(y[i])
+        wi = np.float64(w[i])
+        ok = yi >= 0.0 and yi <= top and yi == math.floor(yi)
+        bad += (0 if ok else 1) + (0 if _good_weight(wi) else 1)
+        if ok:
+            out[int(yi)] += wi
+    return bad
 
 
 @njit(**_JIT)

@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, softmax
 
 from focalboost import _kernels as K
+from focalboost._parallel import run_rows
 
 __all__ = [
     "HESSIAN_MODES",
@@ -157,10 +158,32 @@ def _as_float_array(x: ArrayLike, name: str, ndim: int) -> np.ndarray:
     return a
 
 
+#: dtypes the kernels read directly (one compiled specialisation each, on first use)
+_DIRECT_DTYPES = frozenset(
+    np.dtype(t) for t in (np.float64, np.float32, np.int64, np.int32, np.uint8, np.int8)
+)
+
+
+def _as_label_array(x: ArrayLike, name: str) -> np.ndarray:
+    """1-D numeric labels or weights, passed to the kernels without a per-call copy.
+
+    float32/64 and the common integer dtypes are read as they are (the kernels
+    convert each element); other numeric dtypes are converted to float64.
+    """
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must be numeric, got an array of dtype {a.dtype}.")
+    if a.dtype not in _DIRECT_DTYPES:
+        a = a.astype(np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got shape {a.shape}.")
+    return a
+
+
 def _check_weights(sample_weight: ArrayLike | None, n: int) -> np.ndarray:
     if sample_weight is None:
         return _EMPTY
-    w = _as_float_array(sample_weight, "sample_weight", 1)
+    w = _as_label_array(sample_weight, "sample_weight")
     if w.shape[0] != n:
         raise ValueError(
             f"sample_weight has {w.shape[0]} entries but y_true has {n}; they must match."
@@ -174,6 +197,12 @@ def _out_buffer(out: np.ndarray | None, shape: tuple[int, ...], name: str) -> np
     if out.dtype != np.float64 or out.shape != shape:
         raise ValueError(f"{name} must be a float64 array of shape {shape}.")
     return out
+
+
+def _run_rows(rows, n_rows: int, n_values: int) -> int:
+    """``rows(lo, hi)`` over all rows (summed bad counts), on several threads when
+    the input holds at least ``PARALLEL_MIN_ROWS`` values."""
+    return run_rows(rows, n_rows, n_values >= K.PARALLEL_MIN_ROWS)
 
 
 def _diagnose(
@@ -298,7 +327,7 @@ class BinaryFocalLoss(_FocalLossBase):
     # -- helpers ---------------------------------------------------------------------
 
     def _inputs(self, y_true, raw_score, sample_weight):
-        y = _as_float_array(y_true, "y_true", 1)
+        y = _as_label_array(y_true, "y_true")
         z = _as_float_array(raw_score, "raw_score", 1)
         if z.shape[0] != y.shape[0]:
             raise ValueError(
@@ -341,8 +370,13 @@ class BinaryFocalLoss(_FocalLossBase):
         """
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         out = _out_buffer(loss_out, y.shape, "loss_out")
-        kern = K.binary_loss_parallel if y.shape[0] >= K.PARALLEL_MIN_ROWS else K.binary_loss_serial
-        if kern(z, y, w, self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma), out):
+        a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
+
+        def rows(lo, hi):
+            return K.binary_loss(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig,
+                                 out[lo:hi])
+
+        if _run_rows(rows, y.shape[0], y.shape[0]):
             self._raise_bad(y, z, w)
         return out
 
@@ -375,16 +409,14 @@ class BinaryFocalLoss(_FocalLossBase):
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         g = _out_buffer(gradient_out, y.shape, "gradient_out")
         h = _out_buffer(hessian_out, y.shape, "hessian_out")
-        kern = (
-            K.binary_grad_hess_parallel
-            if y.shape[0] >= K.PARALLEL_MIN_ROWS
-            else K.binary_grad_hess_serial
-        )
-        bad = kern(
-            z, y, w, self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma),
-            self._mode, g, h,
-        )
-        if bad:
+        a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
+        mode = self._mode
+
+        def rows(lo, hi):
+            return K.binary_grad_hess(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig,
+                                      mode, g[lo:hi], h[lo:hi])
+
+        if _run_rows(rows, y.shape[0], y.shape[0]):
             self._raise_bad(y, z, w)
         return g, h
 
@@ -408,19 +440,11 @@ class BinaryFocalLoss(_FocalLossBase):
         -------
         init_score : float
         """
-        y = _as_float_array(y_true, "y_true", 1)
+        y = _as_label_array(y_true, "y_true")
         w = _check_weights(sample_weight, y.shape[0])
-        pos = y == 1
-        if not np.all(pos | (y == 0)):
+        w_pos, w_neg, bad = K.binary_class_sums(y, w)  # one fused validating pass
+        if bad:
             self._raise_bad(y, np.zeros(1), w)
-        if w.size:
-            if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
-                self._raise_bad(y, np.zeros(1), w)
-            w_pos = float(w[pos].sum(dtype=np.float64))
-            w_neg = float(w[~pos].sum(dtype=np.float64))
-        else:
-            w_pos = float(np.count_nonzero(pos))
-            w_neg = float(y.shape[0]) - w_pos
         if not (w_pos > 0 and w_neg > 0):
             raise ValueError(
                 "y_true must contain both classes with positive total weight to define "
@@ -455,12 +479,12 @@ class BinaryFocalLoss(_FocalLossBase):
         """
         z = _as_float_array(raw_score, "raw_score", 1)
         out = np.empty(z.shape, dtype=np.float64)
-        kern = (
-            K.binary_posterior_logit_parallel
-            if z.shape[0] >= K.PARALLEL_MIN_ROWS
-            else K.binary_posterior_logit_serial
-        )
-        if kern(z, self._gamma, math.log(self._a_pos / self._a_neg), out):
+        gamma, log_ratio = self._gamma, math.log(self._a_pos / self._a_neg)
+
+        def rows(lo, hi):
+            return K.binary_posterior_logit(z[lo:hi], gamma, log_ratio, out[lo:hi])
+
+        if _run_rows(rows, z.shape[0], z.shape[0]):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
 
@@ -556,7 +580,7 @@ class SoftmaxFocalLoss(_FocalLossBase):
         return _check_alpha_vector(self._alpha, n_classes)
 
     def _inputs(self, y_true, raw_score, sample_weight):
-        y = _as_float_array(y_true, "y_true", 1)
+        y = _as_label_array(y_true, "y_true")
         z = _as_float_array(raw_score, "raw_score", 2)
         if z.shape[0] != y.shape[0]:
             raise ValueError(
@@ -596,12 +620,12 @@ class SoftmaxFocalLoss(_FocalLossBase):
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         alpha = self.class_weights(z.shape[1])
         out = _out_buffer(loss_out, y.shape, "loss_out")
-        kern = (
-            K.softmax_loss_parallel
-            if z.size >= K.PARALLEL_MIN_ROWS
-            else K.softmax_loss_serial
-        )
-        if kern(z, y, w, alpha, self._gamma, _int_gamma(self._gamma), out):
+        gamma, ig = self._gamma, _int_gamma(self._gamma)
+
+        def rows(lo, hi):
+            return K.softmax_loss(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, out[lo:hi])
+
+        if _run_rows(rows, z.shape[0], z.size):
             self._raise_bad(y, z, w)
         return out
 
@@ -624,16 +648,13 @@ class SoftmaxFocalLoss(_FocalLossBase):
         alpha = self.class_weights(k)
         g = _out_buffer(gradient_out, z.shape, "gradient_out")
         h = _out_buffer(hessian_out, z.shape, "hessian_out")
-        kern = (
-            K.softmax_grad_hess_parallel
-            if z.size >= K.PARALLEL_MIN_ROWS
-            else K.softmax_grad_hess_serial
-        )
-        bad = kern(
-            z, y, w, alpha, self._gamma, _int_gamma(self._gamma), self._mode,
-            self.factor(k), g, h,
-        )
-        if bad:
+        gamma, ig, mode, factor = self._gamma, _int_gamma(self._gamma), self._mode, self.factor(k)
+
+        def rows(lo, hi):
+            return K.softmax_grad_hess(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, mode,
+                                       factor, g[lo:hi], h[lo:hi])
+
+        if _run_rows(rows, z.shape[0], z.size):
             self._raise_bad(y, z, w)
         return g, h
 
@@ -659,16 +680,15 @@ class SoftmaxFocalLoss(_FocalLossBase):
             Number of classes; defaults to the length of ``alpha`` when given,
             else ``max(y_true) + 1``.
         """
-        y = _as_float_array(y_true, "y_true", 1)
+        y = _as_label_array(y_true, "y_true")
         w = _check_weights(sample_weight, y.shape[0])
         if n_classes is None:
             n_classes = len(self._alpha) if self._alpha is not None else int(np.max(y)) + 1
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}.")
-        valid = (y >= 0) & (y <= n_classes - 1) & (y == np.floor(y))
-        if not np.all(valid) or (w.size and not (np.all(np.isfinite(w)) and np.all(w >= 0))):
+        sums = np.empty(n_classes)
+        if K.softmax_class_sums(y, w, sums):  # one fused validating pass
             self._raise_bad(y, np.zeros((1, n_classes)), w)
-        sums = np.bincount(y.astype(np.intp), weights=w if w.size else None, minlength=n_classes)
         if not np.all(sums > 0):
             raise ValueError(
                 "every class must be present in y_true with positive total weight to define "
@@ -702,11 +722,11 @@ class SoftmaxFocalLoss(_FocalLossBase):
         z = _as_float_array(raw_score, "raw_score", 2)
         alpha = self.class_weights(z.shape[1])
         out = np.empty(z.shape, dtype=np.float64)
-        kern = (
-            K.softmax_posterior_parallel
-            if z.size >= K.PARALLEL_MIN_ROWS
-            else K.softmax_posterior_serial
-        )
-        if kern(z, self._gamma, np.log(alpha), out):
+        gamma, log_alpha = self._gamma, np.log(alpha)
+
+        def rows(lo, hi):
+            return K.softmax_posterior(z[lo:hi], gamma, log_alpha, out[lo:hi])
+
+        if _run_rows(rows, z.shape[0], z.size):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
