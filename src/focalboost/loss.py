@@ -244,10 +244,13 @@ class _FocalLossBase:
         """Weighted mean focal loss ``Σ w_i FL_i / Σ w_i`` (the eval metric)."""
         values = self.loss(y_true, raw_score, sample_weight)
         if sample_weight is None:
-            return float(values.mean())
-        total = float(np.sum(sample_weight, dtype=np.float64))
-        if total <= 0:
-            raise ValueError("sample_weight must have a positive sum to average the loss.")
+            total = float(values.shape[0])
+            if total == 0:
+                raise ValueError("y_true is empty; the mean focal loss needs at least one row.")
+        else:
+            total = float(np.sum(sample_weight, dtype=np.float64))
+            if total <= 0:
+                raise ValueError("sample_weight must have a positive sum to average the loss.")
         with np.errstate(under="ignore"):  # a subnormal mean is a correct result
             return float(values.sum() / total)
 
