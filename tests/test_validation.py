@@ -244,3 +244,15 @@ def test_valid_edge_inputs_are_accepted():
     for y in ([0, 1, 2], np.array([0.0, 1.0, 2.0]), np.array([0, 1, 2], dtype=np.uint8)):
         s.gradient_hessian(y, np.zeros((3, 3)), [0.0, 1.0, 2.0])
         assert np.all(np.isfinite(s.init_score(y)))
+
+
+def test_mean_loss_empty_input_raises():
+    with pytest.raises(ValueError, match="y_true"):
+        BinaryFocalLoss().mean_loss(np.array([]), np.array([]))
+
+
+def test_mean_loss_subnormal_mean_is_not_an_error():
+    # log1p(exp(-745)) is the smallest subnormal; its mean underflows benignly
+    with np.errstate(all="raise"):
+        value = BinaryFocalLoss(gamma=0.0).mean_loss(np.array([1, 1]), np.array([745.0, 745.0]))
+    assert 0.0 <= value < 1e-300
