@@ -54,7 +54,7 @@ from focalboost.lightgbm import FocalMetric as LGBMFocalMetric
 from focalboost.lightgbm import FocalObjective as LGBMFocalObjective
 from focalboost.xgboost import FocalMetric as XGBFocalMetric
 from focalboost.xgboost import FocalObjective as XGBFocalObjective
-from focalboost.xgboost import FocalXGBClassifier
+from focalboost.xgboost import FocalXGBClassifier, focal_booster_params
 
 __all__ = ["FocalDaskLGBMClassifier", "FocalDaskXGBClassifier"]
 
@@ -665,22 +665,7 @@ class FocalDaskXGBClassifier(_FocalDaskMixin, DaskXGBClassifier):
         return params
 
     def get_xgb_params(self) -> dict[str, Any]:
-        # same booster parameters as FocalXGBClassifier.get_xgb_params
-        params = super().get_xgb_params()
-        for key in (*FOCAL_PARAMS, "objective", "min_split_loss"):
-            params.pop(key, None)
-        if self.min_split_loss is not None:
-            params["min_split_loss"] = self.min_split_loss
-        if params.get("base_score") is not None:
-            raise ValueError(
-                "base_score must be None for FocalDaskXGBClassifier: boosting starts from the "
-                "focal-optimal init score (see init_score_)."
-            )
-        params["base_score"] = 0.0
-        if getattr(self, "_focal_classes", None) is not None and self.n_classes_ > 2:
-            params["num_class"] = self.n_classes_
-        params["disable_default_eval_metric"] = 1
-        return params
+        return focal_booster_params(self, super().get_xgb_params())
 
     def fit(  # type: ignore[override]
         self,

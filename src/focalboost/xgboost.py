@@ -89,6 +89,31 @@ class FocalMetric(FocalMetricBase):
         return self.value(predt_or_y_true, dmat_or_y_score, sample_weight)
 
 
+def focal_booster_params(est: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Booster parameters of a focal XGBoost estimator from XGBoost's own ``get_xgb_params``.
+
+    Drops the focal parameters (focal ``gamma``/``alpha`` must never reach the
+    booster), maps ``min_split_loss`` (XGBoost's ``gamma``), starts from margin 0
+    (the init score travels as ``base_margin``), sets ``num_class`` for
+    multiclass and disables the internal objective's default metric, which
+    would be computed on raw margins.
+    """
+    for key in (*FOCAL_PARAMS, "objective", "min_split_loss"):
+        params.pop(key, None)
+    if est.min_split_loss is not None:
+        params["min_split_loss"] = est.min_split_loss
+    if params.get("base_score") is not None:
+        raise ValueError(
+            f"base_score must be None for {type(est).__name__}: boosting starts from the "
+            "focal-optimal init score (see init_score_)."
+        )
+    params["base_score"] = 0.0
+    if getattr(est, "_focal_classes", None) is not None and est.n_classes_ > 2:
+        params["num_class"] = est.n_classes_
+    params["disable_default_eval_metric"] = 1
+    return params
+
+
 class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
     """XGBoost classifier trained with the focal loss (binary and multiclass).
 
@@ -162,22 +187,7 @@ default="focal"
         return params
 
     def get_xgb_params(self) -> dict[str, Any]:
-        params = super().get_xgb_params()
-        for key in (*FOCAL_PARAMS, "objective", "min_split_loss"):
-            params.pop(key, None)
-        if self.min_split_loss is not None:
-            params["min_split_loss"] = self.min_split_loss
-        if params.get("base_score") is not None:
-            raise ValueError(
-                "base_score must be None for FocalXGBClassifier: boosting starts from the "
-                "focal-optimal init score (see init_score_)."
-            )
-        params["base_score"] = 0.0
-        if getattr(self, "_focal_classes", None) is not None and self.n_classes_ > 2:
-            params["num_class"] = self.n_classes_
-        # the default metric of the internal objective would be computed on raw margins
-        params["disable_default_eval_metric"] = 1
-        return params
+        return focal_booster_params(self, super().get_xgb_params())
 
     def fit(  # type: ignore[override]
         self,
