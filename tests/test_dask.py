@@ -320,6 +320,10 @@ def test_bad_calibration_and_class_weight(client):
     dX, dy, _ = _dask(X, y, w)
     with pytest.raises(ValueError, match="calibration"):
         FocalDaskLGBMClassifier(calibration="nope").fit(dX, dy)
+    X3, y3, w3 = _data(3, discrete=False)
+    dX3, dy3, _ = _dask(X3, y3, w3)
+    with pytest.raises(ValueError, match="binary problems only"):
+        FocalDaskXGBClassifier(calibration="beta").fit(dX3, dy3)
     with pytest.raises(NotImplementedError, match="balanced"):
         FocalDaskLGBMClassifier(class_weight="balanced", verbose=-1).fit(dX, dy)
 

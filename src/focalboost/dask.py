@@ -47,8 +47,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 
-from focalboost.calibration import CALIBRATIONS, fit_calibrator
-from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin, _check_y, resolve_alpha
+from focalboost.calibration import DATA_DRIVEN_CALIBRATIONS, check_calibration, fit_calibrator
+from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin, _check_y
 from focalboost.lightgbm import FocalLGBMClassifier
 from focalboost.lightgbm import FocalMetric as LGBMFocalMetric
 from focalboost.lightgbm import FocalObjective as LGBMFocalObjective
@@ -196,11 +196,7 @@ class _FocalDaskMixin(FocalClassifierMixin):
             y = y[:, 0]
         if isinstance(X, da.Array) and X.ndim == 2 and len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
-        if self.calibration not in CALIBRATIONS:
-            raise ValueError(
-                f"calibration must be one of {sorted(CALIBRATIONS, key=str)}, "
-                f"got {self.calibration!r}."
-            )
+        check_calibration(self.calibration, 2)  # unknown values fail before any Dask work
         # classes: one distributed unique, computed once
         if isinstance(y, da.Array):
             classes = np.asarray(dask.compute(da.unique(y))[0])
@@ -209,28 +205,15 @@ class _FocalDaskMixin(FocalClassifierMixin):
             classes = np.unique(np.concatenate(dask.compute(*parts)))
         classes = _check_y(classes)
         le = LabelEncoder().fit(classes)
-        classes = le.classes_
-        if len(classes) < 2:
-            raise ValueError(
-                "y must contain at least two classes to fit a classifier; "
-                f"got only {classes.tolist()}."
-            )
-        k = len(classes)
+        k = len(le.classes_)
         y_enc = _map_rows(y, _encode_block, le, width=None, meta_dtype=np.int32)
         w = None
         if sample_weight is not None:
             w = _map_rows(_as_dask(sample_weight), _check_weight_block, 1.0, width=None)
         # per-class weighted totals and counts: one reduction over the blocks, computed once
-        totals_counts = self._class_totals(y_enc, w, k)
-        totals, counts = totals_counts[0], totals_counts[1]
-        self._focal_classes = classes
-        self._le = le
-        # the mixin's resolver only needs per-class totals: one pseudo-row per class
-        a = resolve_alpha(self.alpha, classes, np.arange(k), totals)
-        loss, scale = self._build_loss(a)
-        self.alpha_ = a
-        self.loss_ = loss
-        self._weight_scale = scale
+        totals, counts = self._class_totals(y_enc, w, k)
+        # the mixin's setup only needs per-class totals: one pseudo-row per class
+        scale = self._focal_setup(le, np.arange(k), totals)
         if scale != 1.0:
             if w is None:
                 w = _map_rows(y_enc, _const_weight_block, scale, width=None)
@@ -302,7 +285,7 @@ class _FocalDaskMixin(FocalClassifierMixin):
         rows (Dask Array) or the last partition (Dask DataFrame) is held out from
         training and used instead.  Returns ``(X, y, sample_weight, calibration_set)``.
         """
-        if self.calibration in (None, "focal") or calibration_set is not None:
+        if self.calibration not in DATA_DRIVEN_CALIBRATIONS or calibration_set is not None:
             return X, y, sample_weight, calibration_set
         X, y = _as_dask(X), _as_dask(y)
         w = None if sample_weight is None else _as_dask(sample_weight)
@@ -331,7 +314,7 @@ class _FocalDaskMixin(FocalClassifierMixin):
     def _fit_calibration_dask(self, calibration_set: Any) -> None:
         """Data-driven calibrators need a held-out set; Dask cannot cross-fit them."""
         self.calibrator_ = None
-        if self.calibration in (None, "focal"):
+        if self.calibration not in DATA_DRIVEN_CALIBRATIONS:
             return
         xc, yc, *rest = calibration_set
         wc = rest[0] if rest else None

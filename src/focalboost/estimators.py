@@ -173,25 +173,34 @@ class FocalClassifierMixin:
         """
         y_arr = _check_y(y)
         le = LabelEncoder().fit(y_arr)
+        y_enc = le.transform(y_arr).astype(np.intp)
+        weight = check_sample_weight(sample_weight, y_enc.shape[0], "sample_weight")
+        scale = self._focal_setup(le, y_enc, weight)
+        if scale != 1.0:
+            weight = scale * (weight if weight is not None else np.ones(len(y_enc)))
+        return y_enc, weight
+
+    def _focal_setup(self, le: LabelEncoder, y_enc: np.ndarray, weight: np.ndarray | None) -> float:
+        """Adopt the classes of ``le``, resolve ``alpha``, build the loss.
+
+        ``y_enc`` / ``weight`` only feed ``alpha="balanced"`` (per-class weight
+        totals), so the Dask estimators pass one pseudo-row per class with the
+        global totals as weights.  Returns the scale to apply to the booster's
+        row weights (see :meth:`_build_loss`).
+        """
         classes = le.classes_
         if len(classes) < 2:
             raise ValueError(
                 "y must contain at least two classes to fit a classifier; "
                 f"got only one class: {classes.tolist()}."
             )
-        y_enc = le.transform(y_arr).astype(np.intp)
-        weight = check_sample_weight(sample_weight, y_enc.shape[0], "sample_weight")
+        check_calibration(self.calibration, len(classes))
         a = resolve_alpha(self.alpha, classes, y_enc, weight)
         self._focal_classes = classes
-        loss, scale = self._build_loss(a)
-        if scale != 1.0:
-            weight = scale * (weight if weight is not None else np.ones(len(y_enc)))
-        check_calibration(self.calibration, len(classes))
         self._le = le
         self.alpha_ = a
-        self.loss_ = loss
-        self._weight_scale = scale
-        return y_enc, weight
+        self.loss_, self._weight_scale = self._build_loss(a)
+        return self._weight_scale
 
     def _build_loss(self, a: np.ndarray | None) -> tuple[BinaryFocalLoss | SoftmaxFocalLoss, float]:
         """The focal loss for per-class weights ``a``, and the row-weight scale.
