@@ -52,6 +52,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.utils.class_weight import compute_sample_weight
 
+from focalboost.calibration import BINARY_ONLY_CALIBRATIONS
 from focalboost.metrics import expected_calibration_error
 
 __all__ = ["all_methods", "main", "run_benchmark"]
@@ -293,12 +294,9 @@ def all_methods() -> list[Method]:
         ]
         for cal in CALIBRATION_VARIANTS:
             if _calibration_supported(cal):
-                # beta calibration is defined for binary problems only
-                methods.append(
-                    Method(
-                        f"lgbm_focal_{cal}", "lightgbm", _lgbm_focal(cal), binary_only=cal == "beta"
-                    )
-                )
+                name = f"lgbm_focal_{cal}"
+                only2 = cal in BINARY_ONLY_CALIBRATIONS
+                methods.append(Method(name, "lightgbm", _lgbm_focal(cal), binary_only=only2))
             else:
                 log.info("skipping lgbm_focal_%s: calibration=%r not supported", cal, cal)
     else:

@@ -89,6 +89,7 @@ from sklearn.utils import _safe_indexing
 from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
 
 __all__ = [
+    "BINARY_ONLY_CALIBRATIONS",
     "CALIBRATIONS",
     "DATA_DRIVEN_CALIBRATIONS",
     "BetaCalibrator",
@@ -108,7 +109,8 @@ __all__ = [
 CALIBRATIONS: tuple[Any, ...] = (None, "focal", "sigmoid", "isotonic", "temperature", "beta")
 #: the calibrations fitted on data (cross-fitted or on ``calibration_set``)
 DATA_DRIVEN_CALIBRATIONS: tuple[str, ...] = ("sigmoid", "isotonic", "temperature", "beta")
-_BINARY_ONLY = ("beta",)
+#: data-driven calibrations defined for binary problems only
+BINARY_ONLY_CALIBRATIONS: tuple[str, ...] = ("beta",)
 
 # regularisation of the logistic fits: C multiplies the summed (weighted) log
 # loss, so 1e6 makes the ridge term negligible while keeping separable
@@ -141,7 +143,7 @@ def check_calibration(calibration: Any, n_classes: int) -> None:
         raise ValueError(
             f"calibration must be one of {sorted(CALIBRATIONS, key=str)}, got {calibration!r}."
         )
-    if calibration in _BINARY_ONLY and n_classes > 2:
+    if calibration in BINARY_ONLY_CALIBRATIONS and n_classes > 2:
         raise ValueError(
             f"calibration={calibration!r} is for binary problems only; y has {n_classes} "
             "classes. Use 'temperature', 'sigmoid', 'isotonic' or 'focal' for multiclass."

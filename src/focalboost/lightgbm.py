@@ -46,7 +46,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without lightgbm
     ) from exc
 
 from focalboost._objective import FocalMetricBase, FocalObjectiveBase, broadcast_init_score
-from focalboost.estimators import FocalClassifierMixin
+from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
 
 __all__ = ["FocalLGBMClassifier", "FocalMetric", "FocalObjective", "broadcast_init_score"]
 
@@ -240,7 +240,7 @@ feature_names_in_, n_features_in_
 
     def _process_params(self, stage: str) -> dict[str, Any]:
         params = super()._process_params(stage)
-        for key in ("gamma", "alpha", "hessian", "hessian_factor", "calibration", "calibration_cv"):
+        for key in FOCAL_PARAMS:
             params.pop(key, None)
         if not any(alias in self._other_params for alias in _METRIC_ALIASES):
             # never a built-in metric on raw focal margins by default
