@@ -229,6 +229,19 @@ def _diagnose(
 class _FocalLossBase:
     """Behaviour shared by the binary and softmax focal losses."""
 
+    #: dimensionality of ``raw_score``: 1 (binary margins) or 2 (n, K)
+    _raw_ndim = 1
+
+    def _inputs(self, y_true, raw_score, sample_weight):
+        """Validated ``(labels, margins, weights)`` without copying float input."""
+        y = _as_label_array(y_true, "y_true")
+        z = _as_float_array(raw_score, "raw_score", self._raw_ndim)
+        if z.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"raw_score has {z.shape[0]} rows but y_true has {y.shape[0]}; they must match."
+            )
+        return y, z, _check_weights(sample_weight, y.shape[0])
+
     def loss(self, y_true, raw_score, sample_weight=None, loss_out=None):  # pragma: no cover
         raise NotImplementedError
 
@@ -329,14 +342,6 @@ class BinaryFocalLoss(_FocalLossBase):
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _inputs(self, y_true, raw_score, sample_weight):
-        y = _as_label_array(y_true, "y_true")
-        z = _as_float_array(raw_score, "raw_score", 1)
-        if z.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"raw_score has {z.shape[0]} rows but y_true has {y.shape[0]}; they must match."
-            )
-        return y, z, _check_weights(sample_weight, y.shape[0])
 
     @staticmethod
     def _valid_label(y: np.ndarray) -> np.ndarray:
@@ -527,6 +532,7 @@ class SoftmaxFocalLoss(_FocalLossBase):
     link : SoftmaxLink
     """
 
+    _raw_ndim = 2
     link = SoftmaxLink()
 
     def __init__(
@@ -583,15 +589,10 @@ class SoftmaxFocalLoss(_FocalLossBase):
         return _check_alpha_vector(self._alpha, n_classes)
 
     def _inputs(self, y_true, raw_score, sample_weight):
-        y = _as_label_array(y_true, "y_true")
-        z = _as_float_array(raw_score, "raw_score", 2)
-        if z.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"raw_score has {z.shape[0]} rows but y_true has {y.shape[0]}; they must match."
-            )
+        y, z, w = super()._inputs(y_true, raw_score, sample_weight)
         if z.shape[1] < 2:
             raise ValueError(f"raw_score must have at least 2 columns, got {z.shape[1]}.")
-        return y, z, _check_weights(sample_weight, y.shape[0])
+        return y, z, w
 
     def _raise_bad(self, y, z, w) -> None:
         k = z.shape[1]
