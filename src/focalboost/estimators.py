@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
@@ -48,13 +49,7 @@ def _check_y(y: ArrayLike) -> np.ndarray:
         arr = arr.ravel()
     if arr.ndim != 1:
         raise ValueError(f"y must be 1-D class labels, got shape {arr.shape}.")
-    try:
-        import pandas as pd
-
-        missing = bool(pd.isna(arr).any())
-    except TypeError:  # pragma: no cover - exotic object arrays
-        missing = False
-    if missing:
+    if pd.isna(arr).any():
         raise ValueError("y contains NaN or missing labels; every row needs a class label.")
     check_classification_targets(arr)
     return arr
