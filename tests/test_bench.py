@@ -171,3 +171,55 @@ def test_module_entry_points():
         )
         assert res.returncode == 0, res.stderr
         assert "--data-dir" in res.stdout
+
+
+def test_tuning_runs_on_a_stratified_subsample_then_refits_on_the_whole_fold(monkeypatch):
+    from sklearn.model_selection import GridSearchCV
+
+    rng = np.random.default_rng(1)
+    n = 240
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    y = (X["a"] + 0.5 * rng.normal(size=n) > 1.0).astype(int).to_numpy()
+    cfg = bench.Config(
+        n_estimators=5, gammas=(1.0, 2.0), alphas=(None,), binary_alphas=(), tune_max_rows=90
+    )
+    rows = bench._tuning_rows(y, cfg)
+    assert len(rows) == 90
+    assert len(np.unique(rows)) == 90
+    assert abs(y[rows].mean() - y.mean()) < 0.01  # stratified
+    seen = []
+    original = GridSearchCV.fit
+
+    def spy(self, X_, y_, **kw):
+        seen.append(len(y_))
+        return original(self, X_, y_, **kw)
+
+    monkeypatch.setattr(GridSearchCV, "fit", spy)
+    method = next(m for m in bench.all_methods() if m.name == "lgbm_focal_tuned")
+    model, template, best = bench._fit(method, "binary", X, y, cfg)
+    assert seen == [90]
+    assert set(best) == {"gamma", "alpha"}
+    assert template.get_params()["gamma"] == best["gamma"]
+    # the returned model is the best candidate refitted on every row of the fold
+    from sklearn.base import clone
+
+    again = clone(template).fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), again.predict_proba(X))
+    sub = clone(template).fit(X.iloc[rows], y[rows])
+    assert np.abs(model.predict_proba(X) - sub.predict_proba(X)).max() > 1e-6
+
+
+def test_tune_max_rows_too_small_is_refused(data_dir, tmp_path):
+    with pytest.raises(SystemExit, match="--tune-max-rows"):
+        main(
+            [
+                "bench",
+                *ARGS,
+                "--data-dir",
+                str(data_dir),
+                "--out",
+                str(tmp_path),
+                "--tune-max-rows",
+                "5",
+            ]
+        )
