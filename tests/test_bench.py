@@ -223,3 +223,14 @@ def test_tune_max_rows_too_small_is_refused(data_dir, tmp_path):
                 "5",
             ]
         )
+
+
+def test_catboost_frame_turns_missing_categories_into_a_level():
+    # CatBoost refuses NaN in a categorical column (census_kdd_subset has them)
+    X = pd.DataFrame({"a": pd.Categorical(["x", None, "y", "x"]), "b": [1.0, np.nan, 3.0, 4.0]})
+    prepared, cats = bench._CatBoostFrame._prep(X)
+    assert cats == [0]
+    assert prepared["a"].tolist() == ["x", "<missing>", "y", "x"]
+    assert all(isinstance(v, str) for v in prepared["a"])
+    assert np.isnan(prepared["b"].iloc[1])  # numeric NaN is left to CatBoost
+    assert X["a"].isna().sum() == 1  # the caller's frame is not modified

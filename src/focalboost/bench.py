@@ -257,7 +257,9 @@ class _CatBoostFrame:
             X = X.copy()
             for i in cats:
                 col = X.columns[i]
-                X[col] = X[col].astype(str)
+                # CatBoost wants strings; a missing category becomes a level of its own
+                values = X[col].astype(object)
+                X[col] = values.where(values.notna(), "<missing>").map(str).astype(object)
         return X, cats
 
     def fit(self, X, y, **kw):
