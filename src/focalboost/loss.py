@@ -41,10 +41,19 @@ __all__ = [
     "SoftmaxLink",
 ]
 
-HessianMode = Literal["positive", "exact", "irls"]
+HessianMode = Literal["positive", "exact", "irls", "fisher"]
 
-#: Names accepted by the ``hessian`` parameter, with their kernel codes.
-HESSIAN_MODES: dict[str, int] = {"positive": K.POSITIVE, "exact": K.EXACT, "irls": K.IRLS}
+#: Names accepted by the ``hessian`` parameter, with their kernel codes
+#: (``"fisher"``: :class:`BinaryFocalLoss` only).
+HESSIAN_MODES: dict[str, int] = {
+    "positive": K.POSITIVE,
+    "exact": K.EXACT,
+    "irls": K.IRLS,
+    "fisher": K.FISHER,
+}
+
+#: Modes that need the binary posterior map (rejected by :class:`SoftmaxFocalLoss`).
+_BINARY_ONLY_MODES = frozenset({"fisher"})
 
 _EMPTY = np.empty(0, dtype=np.float64)
 
@@ -97,11 +106,17 @@ def _int_gamma(gamma: float) -> int:
     return int(gamma) if gamma == int(gamma) and gamma <= 16 else -1
 
 
-def _check_hessian(hessian: object) -> int:
-    if hessian not in HESSIAN_MODES:
+def _check_hessian(hessian: object, binary: bool = True) -> int:
+    """Kernel code of a ``hessian`` name; ``binary=False`` for the softmax loss."""
+    if not binary and hessian in _BINARY_ONLY_MODES:
+        allowed = sorted(set(HESSIAN_MODES) - _BINARY_ONLY_MODES)
         raise ValueError(
-            f"hessian must be one of {sorted(HESSIAN_MODES)}, got {hessian!r}."
+            f"hessian={hessian!r} is available for BinaryFocalLoss only (binary targets); "
+            f"use one of {allowed} for the softmax (multiclass) focal loss."
         )
+    names = HESSIAN_MODES if binary else sorted(set(HESSIAN_MODES) - _BINARY_ONLY_MODES)
+    if hessian not in names:
+        raise ValueError(f"hessian must be one of {sorted(names)}, got {hessian!r}.")
     return HESSIAN_MODES[hessian]  # type: ignore[index]
 
 
@@ -288,7 +303,7 @@ class BinaryFocalLoss(_FocalLossBase):
         weights both classes by 1.
     gamma : float >= 0, default=2.0
         Focusing parameter.  Any non-negative real is valid.
-    hessian : {"positive", "exact", "irls"}, default="positive"
+    hessian : {"positive", "exact", "irls", "fisher"}, default="positive"
         Second derivative handed to the booster.  The exact second derivative
         ``h`` is negative for badly misclassified rows when ``gamma > 0``
         (``p_t < p*(γ)``, at most 0.0585), and a Newton step on a negative or
@@ -305,6 +320,16 @@ class BinaryFocalLoss(_FocalLossBase):
           the current focal weight (Fisher scoring); always > 0, exact at
           ``gamma = 0``, under-estimates the curvature of easy rows by up to
           a factor ``1 + γ``, so steps are larger.
+        - ``"fisher"`` (opt-in): the expected Hessian
+          ``Ψ h(z, 1) + (1 - Ψ) h(z, 0) = c(z) Ψ'(z)`` under
+          ``y ~ Bernoulli(Ψ(z))``, where ``Ψ`` is the focal-to-posterior map of
+          :meth:`posterior_proba` and ``c = g(z, 0) - g(z, 1) > 0`` (the
+          gradient is ``g = c (Ψ - y)``, unchanged).  It does not depend on the
+          row's label, is > 0 for every finite margin (0 only where it
+          underflows, below ~1e-308) and is exactly ``σ(z)(1 - σ(z))`` at
+          ``gamma = 0`` without ``alpha``.  A Newton step with it moves the
+          posterior ``Ψ`` like a log-loss Newton step moves ``σ``; measured
+          effects on calibration are in ``benchmarks/RESULTS_calibration.md``.
 
     Attributes
     ----------
@@ -420,9 +445,19 @@ class BinaryFocalLoss(_FocalLossBase):
         a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
         mode = self._mode
 
-        def rows(lo, hi):
-            return K.binary_grad_hess(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig,
-                                      mode, g[lo:hi], h[lo:hi])
+        if mode == K.FISHER:  # its own kernel: the loop of the other modes stays as it is
+
+            def rows(lo, hi):
+                return K.binary_grad_hess_fisher(
+                    z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, g[lo:hi], h[lo:hi]
+                )
+
+        else:
+
+            def rows(lo, hi):
+                return K.binary_grad_hess(
+                    z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, mode, g[lo:hi], h[lo:hi]
+                )
 
         if _run_rows(rows, y.shape[0], y.shape[0]):
             self._raise_bad(y, z, w)
@@ -518,7 +553,7 @@ class SoftmaxFocalLoss(_FocalLossBase):
     hessian : {"positive", "exact", "irls"}, default="positive"
         Diagonal Hessian handed to the booster; see :class:`BinaryFocalLoss`.
         ``"positive"`` replaces the sign-indefinite modulation curvature ``κ``
-        by ``max(κ, 0)``.
+        by ``max(κ, 0)``.  ``"fisher"`` is binary-only and raises ``ValueError``.
     hessian_factor : float > 0 or {"lightgbm", "xgboost"}, default=1.0
         Multiplies the diagonal Hessian.  ``1.0`` is the exact second
         derivative.  With one tree per class each tree takes a diagonal Newton
@@ -548,7 +583,7 @@ class SoftmaxFocalLoss(_FocalLossBase):
         self.hessian_factor = hessian_factor
         self._alpha = None if alpha is None else _check_alpha_vector(alpha)
         self._gamma = _check_gamma(gamma)
-        self._mode = _check_hessian(hessian)
+        self._mode = _check_hessian(hessian, binary=False)
         if isinstance(hessian_factor, str):
             if hessian_factor not in ("lightgbm", "xgboost"):
                 raise ValueError(
