@@ -212,6 +212,11 @@ class FocalClassifierMixin:
                 alpha=float(a[1] / scale), gamma=self.gamma, hessian=self.hessian
             )
             return loss, scale
+        if isinstance(self.hessian, str) and self.hessian == "fisher":
+            raise ValueError(
+                "hessian='fisher' is available for binary targets only (BinaryFocalLoss); y has "
+                f"{len(self._focal_classes)} classes: use hessian='positive', 'exact' or 'irls'."
+            )
         factor = self.hessian_factor
         loss = SoftmaxFocalLoss(
             alpha=a,

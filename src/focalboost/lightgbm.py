@@ -127,8 +127,10 @@ class FocalLGBMClassifier(FocalClassifierMixin, lgb.LGBMClassifier):
         or a dict keyed by class label gives one positive weight per class.
         ``"balanced"`` uses ``W / (K W_k)`` (weighted class totals ``W_k``), so
         the mean row weight is 1.
-    hessian : {"positive", "exact", "irls"}, default="positive"
+    hessian : {"positive", "exact", "irls", "fisher"}, default="positive"
         Hessian handed to LightGBM; see :class:`focalboost.BinaryFocalLoss`.
+        ``"fisher"`` (the expected Hessian under the focal map's posterior) is
+        for binary targets only; ``fit`` raises ``ValueError`` on multiclass ones.
     hessian_factor : "auto", "lightgbm", "xgboost" or float > 0, default="auto"
         Multiclass diagonal-Hessian factor; ``"auto"`` uses LightGBM's own
         ``K / (K - 1)``, so ``gamma=0`` reproduces the built-in ``multiclass``.

@@ -134,7 +134,10 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
         Focal focusing parameter (not XGBoost's ``gamma``: see ``min_split_loss``).
     alpha : None, float in (0, 1), "balanced", sequence or dict, default=None
         Focal class weights, as in :class:`focalboost.lightgbm.FocalLGBMClassifier`.
-    hessian : {"positive", "exact", "irls"}, default="positive"
+    hessian : {"positive", "exact", "irls", "fisher"}, default="positive"
+        Hessian handed to XGBoost, as in
+        :class:`focalboost.lightgbm.FocalLGBMClassifier` (``"fisher"``: binary
+        targets only).
     hessian_factor : "auto", "lightgbm", "xgboost" or float > 0, default="auto"
         Multiclass diagonal-Hessian factor; ``"auto"`` uses XGBoost's own 2, so
         ``gamma=0`` reproduces the built-in ``multi:softprob``.
