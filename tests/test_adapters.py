@@ -204,7 +204,7 @@ def test_weight_two_equals_duplicated_row_at_loss_level():
     y = rng.integers(0, 2, 50)
     w = np.ones(50)
     w[7] = 2.0
-    for hessian in ("positive", "exact", "irls"):
+    for hessian in ("positive", "exact", "irls", "fisher"):
         loss = BinaryFocalLoss(alpha=0.3, gamma=2.0, hessian=hessian)
         g_w, h_w = loss.gradient_hessian(y, z, w)
         g_d, h_d = loss.gradient_hessian(np.append(y, y[7]), np.append(z, z[7]))

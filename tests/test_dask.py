@@ -324,6 +324,9 @@ def test_bad_calibration_and_class_weight(client):
     dX3, dy3, _ = _dask(X3, y3, w3)
     with pytest.raises(ValueError, match="binary problems only"):
         FocalDaskXGBClassifier(calibration="beta").fit(dX3, dy3)
+    for cls in (FocalDaskLGBMClassifier, FocalDaskXGBClassifier):
+        with pytest.raises(ValueError, match=r"\bhessian\b.*binary targets only"):
+            cls(hessian="fisher").fit(dX3, dy3)
     with pytest.raises(NotImplementedError, match="balanced"):
         FocalDaskLGBMClassifier(class_weight="balanced", verbose=-1).fit(dX, dy)
 

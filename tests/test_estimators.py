@@ -767,6 +767,7 @@ BAD_PARAMS = [
     ({"gamma": -1.0}, 3, "gamma"),
     ({"hessian": "newton"}, 2, "hessian"),
     ({"hessian": "newton"}, 3, "hessian"),
+    ({"hessian": "fisher"}, 3, "hessian"),  # binary targets only
     ({"hessian_factor": "foo"}, 3, "hessian_factor"),
 ]
 

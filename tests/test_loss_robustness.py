@@ -24,6 +24,7 @@ SPECIAL = np.array(
 GAMMAS = (0.0, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
 BINARY_ALPHAS = (None, 0.01, 0.25, 0.5, 0.99)
 MODES = ("positive", "exact", "irls")
+BINARY_MODES = (*MODES, "fisher")  # "fisher": the binary loss only
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 
@@ -54,7 +55,7 @@ def check_binary(z, y, w, gamma, alpha):
     """Every output finite; surrogate Hessians >= 0; no warning or FP flag raised."""
     out = {}
     with strict():  # library calls only; the checks below run outside
-        for mode in MODES:
+        for mode in BINARY_MODES:
             loss = BinaryFocalLoss(alpha=alpha, gamma=gamma, hessian=mode)
             out[mode] = (loss.loss(y, z, w), *loss.gradient_hessian(y, z, w))
         if w is None or w.sum() > 0:
@@ -68,7 +69,7 @@ def check_binary(z, y, w, gamma, alpha):
             out["init"] = (np.array(z0), loss.loss(y, zz, w), *loss.gradient_hessian(y, zz, w))
     for key, arrays in out.items():
         _finite(*(arrays if isinstance(arrays, tuple) else (arrays,)))
-        if key in MODES:
+        if key in BINARY_MODES:
             assert np.all(arrays[0] >= 0)
             if key != "exact":
                 assert np.all(arrays[2] >= 0), key
