@@ -344,6 +344,33 @@ def test_fisher_estimator_weight_two_equals_duplicated_row(booster):
     assert np.abs(unweighted.predict_proba(X) - weighted.predict_proba(X)).max() > 1e-3
 
 
+# ---------------------------------------------------------------- bad input
+
+_GOOD_Y, _GOOD_Z = np.array([0, 1, 1, 0]), np.array([0.5, -2.0, 3.0, 0.0])
+BAD_INPUTS = {
+    # case: (y, raw_score, sample_weight, the parameter the message must name)
+    "nan_margin": (_GOOD_Y, np.array([0.5, np.nan, 3.0, 0.0]), None, "raw_score"),
+    "inf_margin": (_GOOD_Y, np.array([0.5, -2.0, np.inf, 0.0]), None, "raw_score"),
+    "label_2": (np.array([0, 2, 1, 0]), _GOOD_Z, None, "y_true"),
+    "nan_label": (np.array([0.0, np.nan, 1.0, 0.0]), _GOOD_Z, None, "y_true"),
+    "negative_weight": (_GOOD_Y, _GOOD_Z, np.array([1.0, -1.0, 1.0, 1.0]), "sample_weight"),
+    "nan_weight": (_GOOD_Y, _GOOD_Z, np.array([1.0, np.nan, 1.0, 1.0]), "sample_weight"),
+    "length": (_GOOD_Y, _GOOD_Z[:3], None, "raw_score"),
+    "string_margin": (_GOOD_Y, np.array(["a", "b", "c", "d"]), None, "raw_score"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_fisher_bad_input_raises_like_the_other_modes(case):
+    y, z, w, name = BAD_INPUTS[case]
+    messages = []
+    for mode in ("positive", "fisher"):
+        with pytest.raises(ValueError, match=rf"\b{name}\b") as info:
+            BinaryFocalLoss(gamma=2.0, hessian=mode).gradient_hessian(y, z, w)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
 # ---------------------------------------------------------------- binary only
 
 

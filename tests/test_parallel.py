@@ -34,11 +34,13 @@ def _all_outputs(n):
     y, z, w = _binary_data(n)
     ys, zs, ws = _softmax_data(n // 10 + 7, 10)
     b = BinaryFocalLoss(alpha=0.25, gamma=2.5)
+    bf = BinaryFocalLoss(alpha=0.25, gamma=2.5, hessian="fisher")
     s = SoftmaxFocalLoss(gamma=2.0, hessian_factor="lightgbm")
     gf, hf = np.empty(zs.shape, order="F"), np.empty(zs.shape, order="F")
     s.gradient_hessian(ys, np.asfortranarray(zs), ws, gradient_out=gf, hessian_out=hf)
     return [
         *b.gradient_hessian(y, z, w), b.loss(y, z, w), b.posterior_logit(z),
+        *bf.gradient_hessian(y, z, w),
         *s.gradient_hessian(ys, zs, ws), gf, hf, s.loss(ys, zs, ws), s.posterior_proba(zs),
     ]
 
