@@ -222,6 +222,20 @@ def test_fisher_finite_positive_and_accurate_on_wide_margins(gamma, alpha):
     assert np.all(h[np.abs(z) <= 40] > 0)
 
 
+@pytest.mark.parametrize("gamma", [20.0, 100.0, 1000.0, 1100.0, 1e5])
+def test_fisher_extreme_gamma_stays_finite(gamma):
+    """Where both gradients underflow (gamma >~ 1000) the Hessian is 0, never NaN."""
+    z = np.concatenate([ROBUST_Z, np.linspace(-3.0, 3.0, 61)])
+    y = np.arange(z.size) % 2
+    with strict():
+        g, h = BinaryFocalLoss(alpha=0.3, gamma=gamma, hessian="fisher").gradient_hessian(y, z)
+    assert np.all(np.isfinite(g))
+    assert np.all(np.isfinite(h))
+    assert np.all(h >= 0)
+    if gamma <= 100:
+        assert np.all(h[np.abs(z) <= 1] > 0)
+
+
 # -------------------------------------------------------------- gamma = 0: log loss
 
 

@@ -215,9 +215,10 @@ def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out
 #
 # Why this is stable for every finite margin (checked against mpmath in
 # tests/test_fisher_hessian.py):
-# * a b / (a + b) is evaluated as small · (big / (a + b)) with small/big = min/max(a, b):
-#   products and quotients of positive numbers only; big >= min(α) 2^-(1+γ) never
-#   underflows, and small underflows only where H_F itself is below ~(1+γ) small.
+# * a b / (a + b) · L' is evaluated as small · (big · (L' / (a + b))) with
+#   small, big = min, max(a, b): products and quotients of positive numbers only;
+#   big >= min(α) 2^-(1+γ) does not underflow for any practical gamma, and small
+#   underflows only where H_F ~ L' small is itself below the normal range.
 # * L' >= 1 (it is 1 at γ = 0 and tends to 1 + γ in both tails), and
 #   |φ(z)| + |φ(-z)| <= 1.04 L' for every z and γ in [0, 10]: the one sum of
 #   terms of both signs does not cancel.  The subtractions inside φ (γ plus a
@@ -253,7 +254,12 @@ def _binary_fisher_row(zi, yi, a_pos, a_neg, gamma, int_gamma):
     g = -big_b if yi > 0.5 else big_a
     small = min(big_a, big_b)
     big = max(big_a, big_b)
-    h = small * (big * ((phi1 + phi0) / (big_a + big_b)))
+    total = big_a + big_b
+    slope = phi1 + phi0  # d logit Ψ / dz >= 1
+    # big >= min(α) 2^-(1+γ): total is normal unless gamma >~ 1000, where the
+    # second form avoids the overflow of slope / total (and 0 / 0 once both underflow)
+    h = small * (big * (slope / total)) if total >= 1e-290 else small * ((big / total) * slope)
+    h = h if total > 0.0 else 0.0
     return g, h
 
 
