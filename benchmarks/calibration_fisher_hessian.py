@@ -40,7 +40,7 @@ def load(path: str) -> tuple[pd.DataFrame, np.ndarray]:
     df = pd.read_csv(path, sep="\t" if ".tsv" in path else ",")
     y = pd.factorize(df.pop("target"), sort=True)[0]
     for col in df.columns:
-        if df[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(df[col]):
             df[col] = df[col].astype("category")
     return df, y
 
