@@ -16,8 +16,10 @@ test module pays for each point once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import warnings
 
 import mpmath
 import numpy as np
@@ -217,3 +219,12 @@ def mp_softmax_risk_argmin(weights, gamma: float, dps: int = 30) -> np.ndarray:
         sol = [sol[i] for i in range(k - 1)] if k > 2 else [sol]
         assert max(abs(v) for v in grad(*sol)) < mp.mpf(10) ** (-dps // 2)
         return np.array([0.0] + [float(v) for v in sol])
+
+
+@contextlib.contextmanager
+def strict():
+    """Every warning is an error and so is every floating-point exception."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            yield

@@ -24,16 +24,23 @@ and ``c Ψ'`` differentiates ``Ψ`` numerically a second time.  Criteria:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-import warnings
 
 import lightgbm as lgb
 import numpy as np
 import pytest
 import xgboost as xgb
-from _reference import GAMMAS, MARGINS, binary_dps, binary_reference, mp, mp_binary_fl, rel_err
+from _reference import (
+    GAMMAS,
+    MARGINS,
+    binary_dps,
+    binary_reference,
+    mp,
+    mp_binary_fl,
+    rel_err,
+    strict,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
 from sklearn.datasets import make_classification
@@ -177,14 +184,6 @@ def closed_form_fisher(z: float, gamma: float, alpha):
         return +((g0 * h1 - g1 * h0) / (g0 - g1))
 
 
-@contextlib.contextmanager
-def strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(all="raise"):
-            yield
-
-
 @pytest.mark.parametrize("alpha", ROBUST_ALPHAS)
 @pytest.mark.parametrize("gamma", ROBUST_GAMMAS)
 def test_fisher_finite_positive_and_accurate_on_wide_margins(gamma, alpha):
@@ -270,22 +269,15 @@ def test_fisher_gamma0_with_alpha_is_scaled_logistic():
 
 @pytest.mark.parametrize("booster", ["lightgbm", "xgboost"])
 def test_fisher_gamma0_estimator_equals_builtin_log_loss(booster):
-    X, y = make_classification(
-        n_samples=300,
+    X_all, y_all = make_classification(
+        n_samples=400,
         n_features=6,
         n_informative=4,
         n_clusters_per_class=1,
         weights=[0.7],
         random_state=0,
     )
-    X_new, _ = make_classification(
-        n_samples=100,
-        n_features=6,
-        n_informative=4,
-        n_clusters_per_class=1,
-        weights=[0.7],
-        random_state=1,
-    )
+    X, y, X_new = X_all[:300], y_all[:300], X_all[300:]
     if booster == "lightgbm":
         kw = {"n_estimators": 20, "verbose": -1, "random_state": 0, "n_jobs": 1}
         ours = FocalLGBMClassifier(gamma=0, hessian="fisher", **kw).fit(X, y)

@@ -7,11 +7,9 @@ Every call runs under ``warnings.simplefilter("error")`` and
 
 from __future__ import annotations
 
-import contextlib
-import warnings
-
 import numpy as np
 import pytest
+from _reference import strict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -27,14 +25,6 @@ MODES = ("positive", "exact", "irls")
 BINARY_MODES = (*MODES, "fisher")  # "fisher": the binary loss only
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None)
-
-
-@contextlib.contextmanager
-def strict():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(all="raise"):
-            yield
 
 
 def _finite(*arrays):
