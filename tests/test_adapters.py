@@ -64,14 +64,14 @@ def integer_data():
     return X, y, w
 
 
-class LGBSpy(flgb.FocalObjective):
-    """Records what LightGBM hands the objective and what it gets back."""
+class _Spy:
+    """Records what the booster hands the objective and what it gets back."""
 
     def __init__(self, loss):
         super().__init__(loss)
         self.calls = []
 
-    def __deepcopy__(self, memo):  # lgb.train deep-copies its params; keep one record
+    def __deepcopy__(self, memo):  # the boosters deep-copy their params; keep one record
         return self
 
     def grad_hess(self, y_true, raw_score, weight):
@@ -81,19 +81,12 @@ class LGBSpy(flgb.FocalObjective):
         return g, h
 
 
-class XGBSpy(fxgb.FocalObjective):
-    def __init__(self, loss):
-        super().__init__(loss)
-        self.calls = []
+class LGBSpy(_Spy, flgb.FocalObjective):
+    pass
 
-    def __deepcopy__(self, memo):  # lgb.train deep-copies its params; keep one record
-        return self
 
-    def grad_hess(self, y_true, raw_score, weight):
-        g, h = super().grad_hess(y_true, raw_score, weight)
-        w = None if weight is None else np.array(weight)
-        self.calls.append((np.array(y_true), np.array(raw_score), w, g.copy(), h.copy()))
-        return g, h
+class XGBSpy(_Spy, fxgb.FocalObjective):
+    pass
 
 
 # ------------------------------------------------------ γ = 0 equals the built-in objective
