@@ -264,8 +264,12 @@ def _binary_fisher_row(zi, yi, a_pos, a_neg, gamma, int_gamma):
 
 
 @njit(**_JIT)
-def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, gamma, int_gamma, g_out, h_out):
-    """As :func:`binary_grad_hess` with the expected (Fisher) Hessian; returns bad count."""
+def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+    """As :func:`binary_grad_hess` with the expected (Fisher) Hessian; returns bad count.
+
+    Same signature as :func:`binary_grad_hess` so that callers pick either one;
+    ``mode`` is ignored (always ``FISHER``).
+    """
     bad = 0
     for i in range(z.shape[0]):
         zi = np.float64(z[i])

@@ -445,19 +445,13 @@ class BinaryFocalLoss(_FocalLossBase):
         a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
         mode = self._mode
 
-        if mode == K.FISHER:  # its own kernel: the loop of the other modes stays as it is
+        # fisher has its own kernel: the loop of the other modes stays as it is
+        kernel = K.binary_grad_hess_fisher if mode == K.FISHER else K.binary_grad_hess
 
-            def rows(lo, hi):
-                return K.binary_grad_hess_fisher(
-                    z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, g[lo:hi], h[lo:hi]
-                )
-
-        else:
-
-            def rows(lo, hi):
-                return K.binary_grad_hess(
-                    z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, mode, g[lo:hi], h[lo:hi]
-                )
+        def rows(lo, hi):
+            return kernel(
+                z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, mode, g[lo:hi], h[lo:hi]
+            )
 
         if _run_rows(rows, y.shape[0], y.shape[0]):
             self._raise_bad(y, z, w)
