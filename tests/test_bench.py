@@ -155,6 +155,50 @@ def test_friedman_nemenyi_cd():
     assert 0 < res["p_value"] < 1
 
 
+def _toy_summary() -> pd.DataFrame:
+    """Three binary and two multiclass sets; ``beta`` ran on the binary ones only."""
+    rows = []
+    for d in ("b1", "b2", "b3"):
+        for m, v in (("beta", 0.9), ("A", 0.8), ("B", 0.7), ("C", 0.6)):
+            rows.append((d, "binary", m, v))
+    for d in ("m1", "m2"):
+        for m, v in (("C", 0.9), ("B", 0.8), ("A", 0.7)):
+            rows.append((d, "multiclass", m, v))
+    return pd.DataFrame(rows, columns=["dataset", "task", "method", "pr_auc_mean"])
+
+
+def test_rank_stats_over_all_sets_leaves_out_binary_only_rows():
+    st = bench.rank_stats(_toy_summary(), "pr_auc")
+    # A is first on 3 sets and third on 2: (3 * 1 + 2 * 3) / 5
+    assert st["avg"].to_dict() == pytest.approx({"A": 1.8, "B": 2.0, "C": 2.2})
+    assert st["excluded"] == ["beta"]
+    assert st["test"]["n_datasets"] == 5
+    assert st["test"]["n_methods"] == 3
+    assert st["winners"] == {"b1": "beta", "b2": "beta", "b3": "beta", "m1": "C", "m2": "C"}
+
+
+def test_task_rank_stats_ranks_binary_only_rows_within_their_task():
+    by_task = bench.task_rank_stats(_toy_summary(), "pr_auc")
+    assert set(by_task) == {"binary", "multiclass"}
+    binary = by_task["binary"]
+    assert binary["avg"].to_dict() == pytest.approx({"beta": 1.0, "A": 2.0, "B": 3.0, "C": 4.0})
+    assert binary["excluded"] == []
+    assert binary["test"]["n_datasets"] == 3
+    assert binary["test"]["n_methods"] == 4
+    assert by_task["multiclass"]["avg"].to_dict() == pytest.approx({"C": 1, "B": 2, "A": 3})
+    assert by_task["multiclass"]["test"]["n_datasets"] == 2
+    one_task = _toy_summary().query("task == 'binary'")
+    assert bench.task_rank_stats(one_task, "pr_auc") == {}
+
+
+def test_report_has_a_ranking_per_task(run_dir):
+    report = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert "### pr_auc, binary data sets only (1)" in report
+    assert "### log_loss, multiclass data sets only (1)" in report
+    binary_part = report.split("### pr_auc, binary data sets only")[1].split("###")[0]
+    assert "| lgbm_focal_beta |" in binary_part
+
+
 def test_calibration_variants_skipped_when_rejected():
     names = {m.name for m in bench.all_methods()}
     from focalboost.calibration import CALIBRATIONS

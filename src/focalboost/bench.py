@@ -666,6 +666,41 @@ def friedman_nemenyi(ranks: pd.DataFrame, values: pd.DataFrame, alpha: float = 0
     return res
 
 
+def rank_stats(summary: pd.DataFrame, metric: str) -> dict[str, Any] | None:
+    """Average ranks, Friedman/Nemenyi test and per-data-set winners for one metric.
+
+    Methods that did not run on every data set of ``summary`` are left out of the
+    ranking and listed under ``"excluded"``; ``None`` when no method is left.
+    """
+    ranks = rank_table(summary, metric)
+    if ranks.shape[1] == 0:
+        return None
+    full = summary.pivot(index="dataset", columns="method", values=f"{metric}_mean")
+    winners = full.idxmax(axis=1) if HIGHER_BETTER[metric] else full.idxmin(axis=1)
+    return {
+        "avg": ranks.mean(axis=0).sort_values(),
+        "test": friedman_nemenyi(ranks, full[ranks.columns]),
+        "winners": winners.to_dict(),
+        "excluded": sorted(set(full.columns) - set(ranks.columns)),
+    }
+
+
+def task_rank_stats(summary: pd.DataFrame, metric: str) -> dict[str, dict[str, Any]]:
+    """:func:`rank_stats` within each task, when the run mixes binary and multiclass sets.
+
+    Binary-only rows (CatBoost, beta calibration) are ranked here.
+    """
+    tasks = sorted(summary["task"].unique())
+    if len(tasks) < 2:
+        return {}
+    out = {}
+    for task in tasks:
+        st = rank_stats(summary[summary["task"] == task], metric)
+        if st is not None:
+            out[task] = st
+    return out
+
+
 # -- plots ---------------------------------------------------------------------------
 
 
@@ -804,6 +839,17 @@ def mean_std_table(summary: pd.DataFrame, task: str) -> pd.DataFrame:
     return out
 
 
+def _friedman_line(fn: dict[str, Any], diagram: str | None = None) -> str:
+    if "p_value" not in fn:
+        return f"Friedman/Nemenyi: {fn.get('note')}"
+    return (
+        f"Friedman χ² = {fn['statistic']:.3f}, p = {fn['p_value']:.4g} "
+        f"(N = {fn['n_datasets']} data sets, k = {fn['n_methods']} methods); "
+        f"Nemenyi critical difference at α = {fn['alpha']}: CD = {fn['cd']:.3f}."
+        + (f" Diagram: `{diagram}`." if diagram else "")
+    )
+
+
 def write_report(out: Path, df, summary, stats, argv, cfg, args, runtime, skipped) -> str:
     lines = ["# focalboost benchmark", ""]
     lines += [f"Command: `{shlex.join([*argv[0].split(), *argv[1:]])}`", ""]
@@ -846,22 +892,25 @@ def write_report(out: Path, df, summary, stats, argv, cfg, args, runtime, skippe
         lines += [_md_table(st["avg"].rename("avg_rank").reset_index()), ""]
         if st.get("excluded"):
             lines += ["Not ranked (not run on every data set): " + ", ".join(st["excluded"]), ""]
-        fn = st["test"]
-        if "p_value" in fn:
-            lines += [
-                f"Friedman χ² = {fn['statistic']:.3f}, p = {fn['p_value']:.4g} "
-                f"(N = {fn['n_datasets']} data sets, k = {fn['n_methods']} methods); "
-                f"Nemenyi critical difference at α = {fn['alpha']}: CD = {fn['cd']:.3f}. "
-                f"Diagram: `cd_{metric}.png`.",
-                "",
-            ]
-        else:
-            lines += [f"Friedman/Nemenyi: {fn.get('note')}", ""]
+        lines += [_friedman_line(st["test"], f"cd_{metric}.png"), ""]
         winners = st["winners"]
         lines += [
             "Best method per data set: " + "; ".join(f"{d}: {m}" for d, m in winners.items()),
             "",
         ]
+        for task, tst in st.get("by_task", {}).items():
+            lines += [
+                f"### {metric}, {task} data sets only ({tst['test']['n_datasets']})",
+                "",
+                "Ranked among the methods run on every "
+                f"{task} data set, so rows that run on binary sets only are included.",
+                "",
+                _md_table(tst["avg"].rename("avg_rank").reset_index()),
+                "",
+            ]
+            if tst.get("excluded"):
+                lines += ["Not ranked: " + ", ".join(tst["excluded"]), ""]
+            lines += [_friedman_line(tst["test"], f"cd_{metric}_{task}.png"), ""]
     text = "\n".join(lines)
     (out / "report.md").write_text(text, encoding="utf-8")
     return text
@@ -937,30 +986,26 @@ def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> i
     summary.to_csv(out / "summary.csv", index=False, float_format="%.10g")
     stats = {}
     for metric in RANK_METRICS:
-        ranks = rank_table(summary, metric)
-        if ranks.shape[1] == 0:
+        st = rank_stats(summary, metric)
+        if st is None:
             continue
-        values = summary.pivot(index="dataset", columns="method", values=f"{metric}_mean")[
-            ranks.columns
-        ]
-        test = friedman_nemenyi(ranks, values)
-        avg = ranks.mean(axis=0).sort_values()
-        full = summary.pivot(index="dataset", columns="method", values=f"{metric}_mean")
-        winners = full.idxmax(axis=1) if HIGHER_BETTER[metric] else full.idxmin(axis=1)
-        excluded = sorted(set(full.columns) - set(ranks.columns))
-        stats[metric] = {
-            "avg": avg,
-            "test": test,
-            "winners": winners.to_dict(),
-            "excluded": excluded,
-        }
+        st["by_task"] = task_rank_stats(summary, metric)
+        stats[metric] = st
         if not args.no_plots:
             plot_cd(
-                avg,
-                test.get("cd"),
+                st["avg"],
+                st["test"].get("cd"),
                 f"Average rank by {metric} (Nemenyi CD)",
                 out / f"cd_{metric}.png",
             )
+            for task, tst in st["by_task"].items():
+                if "cd" in tst["test"]:
+                    plot_cd(
+                        tst["avg"],
+                        tst["test"]["cd"],
+                        f"Average rank by {metric}, {task} data sets (Nemenyi CD)",
+                        out / f"cd_{metric}_{task}.png",
+                    )
     if not args.no_plots:
         for d in datasets:
             if d.task == "binary":
