@@ -14,6 +14,11 @@ puts that ratio next to three yardsticks, per table and CV seed:
 * **bootstrap**: a 90 % percentile interval of the focal / log-loss ECE ratio
   over 500 resamples of the pooled out-of-fold rows.
 
+The last row is the mechanism: a log-loss ``LGBMClassifier`` trained with
+sample weights ``c(f) = g(f, 0) - g(f, 1)`` taken from the fitted focal model
+(the binary focal gradient is ``c(f) (Psi(f) - y)``, so a focal booster
+balances a ``c``-weighted residual of the focal map).
+
 It also shows the focal map's *mean* bias (mean prediction minus base rate)
 and what an intercept refit on the training rows would do to it: shift the
 posterior logit by the ``delta`` that makes the (sample-weighted) training-row
@@ -60,6 +65,18 @@ def intercept_shift(p_train: np.ndarray, y_train: np.ndarray) -> float:
     return brentq(lambda d: expit(lt + d).mean() - target, -5.0, 5.0, xtol=1e-12)
 
 
+def focal_weight(model: FocalLGBMClassifier, X) -> np.ndarray:
+    """``c(f) = g(f, 0) - g(f, 1)`` at the fitted model's margins on ``X``.
+
+    The binary focal gradient is ``c(f) (Psi(f) - y)``, so a focal booster
+    balances the residual of the focal map weighted by ``c``.
+    """
+    f = model.decision_function(X)
+    g0, _ = model.loss_.gradient_hessian(np.zeros(len(f)), f)
+    g1, _ = model.loss_.gradient_hessian(np.ones(len(f)), f)
+    return g0 - g1
+
+
 def oof_predictions(X, y: np.ndarray, seed: int, n_jobs: int) -> dict[str, np.ndarray]:
     out = {
         k: np.zeros(len(y))
@@ -69,6 +86,7 @@ def oof_predictions(X, y: np.ndarray, seed: int, n_jobs: int) -> dict[str, np.nd
             "logloss row weights",
             "focal",
             "focal+intercept",
+            "logloss weighted by c(f)",
         )
     }
     params = {**PARAMS, "n_jobs": n_jobs}
@@ -86,6 +104,9 @@ def oof_predictions(X, y: np.ndarray, seed: int, n_jobs: int) -> dict[str, np.nd
         out["focal"][test] = p_te
         delta = intercept_shift(focal.predict_proba(X_tr)[:, 1], y_tr)
         out["focal+intercept"][test] = expit(logit(np.clip(p_te, 1e-15, 1 - 1e-15)) + delta)
+        c = focal_weight(focal, X_tr)
+        cw = lgb.LGBMClassifier(**params).fit(X_tr, y_tr, sample_weight=c)
+        out["logloss weighted by c(f)"][test] = cw.predict_proba(X_te)[:, 1]
     return out
 
 
