@@ -65,15 +65,14 @@ def intercept_shift(p_train: np.ndarray, y_train: np.ndarray) -> float:
     return brentq(lambda d: expit(lt + d).mean() - target, -5.0, 5.0, xtol=1e-12)
 
 
-def focal_weight(model: FocalLGBMClassifier, X) -> np.ndarray:
-    """``c(f) = g(f, 0) - g(f, 1)`` at the fitted model's margins on ``X``.
+def focal_weight(loss, f: np.ndarray) -> np.ndarray:
+    """``c(f) = g(f, 0) - g(f, 1)`` at the margins ``f``.
 
     The binary focal gradient is ``c(f) (Psi(f) - y)``, so a focal booster
     balances the residual of the focal map weighted by ``c``.
     """
-    f = model.decision_function(X)
-    g0, _ = model.loss_.gradient_hessian(np.zeros(len(f)), f)
-    g1, _ = model.loss_.gradient_hessian(np.ones(len(f)), f)
+    g0, _ = loss.gradient_hessian(np.zeros(len(f)), f)
+    g1, _ = loss.gradient_hessian(np.ones(len(f)), f)
     return g0 - g1
 
 
@@ -102,9 +101,10 @@ def oof_predictions(X, y: np.ndarray, seed: int, n_jobs: int) -> dict[str, np.nd
         focal = FocalLGBMClassifier(gamma=2.0, **params).fit(X_tr, y_tr)
         p_te = focal.predict_proba(X_te)[:, 1]
         out["focal"][test] = p_te
-        delta = intercept_shift(focal.predict_proba(X_tr)[:, 1], y_tr)
+        f_tr = focal.decision_function(X_tr)
+        delta = intercept_shift(focal.loss_.posterior_proba(f_tr)[:, 1], y_tr)
         out["focal+intercept"][test] = expit(logit(np.clip(p_te, 1e-15, 1 - 1e-15)) + delta)
-        c = focal_weight(focal, X_tr)
+        c = focal_weight(focal.loss_, f_tr)
         cw = lgb.LGBMClassifier(**params).fit(X_tr, y_tr, sample_weight=c)
         out["logloss weighted by c(f)"][test] = cw.predict_proba(X_te)[:, 1]
     return out
