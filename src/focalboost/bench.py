@@ -636,14 +636,6 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     return out[order].reset_index()
 
 
-def rank_table(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Data set x method matrix of ranks (1 = best) over methods run on every data set."""
-    table = summary.pivot(index="dataset", columns="method", values=f"{metric}_mean")
-    table = table.dropna(axis=1, how="any")
-    asc = not HIGHER_BETTER[metric]
-    return table.rank(axis=1, ascending=asc, method="average")
-
-
 def friedman_nemenyi(ranks: pd.DataFrame, values: pd.DataFrame, alpha: float = 0.05) -> dict:
     from scipy.stats import friedmanchisquare, studentized_range
 
@@ -672,10 +664,13 @@ def rank_stats(summary: pd.DataFrame, metric: str) -> dict[str, Any] | None:
     Methods that did not run on every data set of ``summary`` are left out of the
     ranking and listed under ``"excluded"``; ``None`` when no method is left.
     """
-    ranks = rank_table(summary, metric)
+    full = summary.pivot(index="dataset", columns="method", values=f"{metric}_mean")
+    # data set x method ranks (1 = best) over the methods run on every data set
+    ranks = full.dropna(axis=1, how="any").rank(
+        axis=1, ascending=not HIGHER_BETTER[metric], method="average"
+    )
     if ranks.shape[1] == 0:
         return None
-    full = summary.pivot(index="dataset", columns="method", values=f"{metric}_mean")
     winners = full.idxmax(axis=1) if HIGHER_BETTER[metric] else full.idxmin(axis=1)
     return {
         "avg": ranks.mean(axis=0).sort_values(),
