@@ -132,3 +132,28 @@ def test_softmax_posterior_preserves_class_ranking_with_equal_alpha(gamma):
     z = rng.normal(0, 4, (1000, 5))
     eta = SoftmaxFocalLoss(gamma=gamma).posterior_proba(z)
     np.testing.assert_array_equal(np.argsort(eta, axis=1), np.argsort(z, axis=1))
+
+
+@pytest.mark.parametrize("alpha", [None, 0.1, 0.25, 0.75])
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 3.0, 5.0])
+def test_gradient_factorises_through_the_posterior_map(gamma, alpha):
+    """g(z, y) = c(z) (Ψ(z) - y) with c = g(z, 0) - g(z, 1) > 0.
+
+    Ties the gradient kernel to the independently derived posterior map: a
+    booster that zeroes the summed gradient balances the c-weighted residual of
+    Ψ (see docs/calibration.md). At gamma = 2 and alpha = None,
+    c(0) = 1/4 + log(2)/2.
+    """
+    z = np.concatenate([np.linspace(-30.0, 30.0, 601), [-1e-8, 1e-8]])
+    loss = BinaryFocalLoss(gamma=gamma, alpha=alpha)
+    g0, _ = loss.gradient_hessian(np.zeros_like(z), z)
+    g1, _ = loss.gradient_hessian(np.ones_like(z), z)
+    c = g0 - g1
+    psi = loss.posterior_proba(z)[:, 1]
+    scale = np.maximum(np.abs(g0), np.abs(g1))
+    assert np.all(c > 0)
+    np.testing.assert_array_less(np.abs(g0 - c * psi) / scale, 1e-13)
+    np.testing.assert_array_less(np.abs(g1 - c * (psi - 1.0)) / scale, 1e-13)
+    if gamma == 2.0 and alpha is None:
+        c0 = loss.gradient_hessian(np.zeros(1), np.zeros(1))[0] * 2.0
+        assert c0[0] == pytest.approx(0.25 + np.log(2.0) / 2.0, rel=1e-14)
