@@ -1,59 +1,46 @@
-"""Compiled kernels: the only place where the focal-loss formulas are written.
+"""Compiled kernels: the formulas of :mod:`focalboost._formulas` as fused Numba loops.
 
-Every public object of :mod:`focalboost.loss` and every booster adapter calls the
-functions below.  They are fused loops compiled with Numba: one pass over the
-rows computes loss or gradient and Hessian, validates the labels and margins on
-the way, and writes into caller-provided float64 buffers (sample weights are
-applied and checked by a second pass over the cache-resident output).  Each
-kernel works on any slice of rows and releases the GIL; :mod:`focalboost._parallel`
-splits large inputs across threads.
+:mod:`focalboost.loss` uses these for large inputs (at least
+``focalboost.loss.COMPILED_MIN_VALUES`` values: boosting rounds on big tables)
+and the NumPy kernels of :mod:`focalboost._formulas` below that, so that a
+small fit and every prediction run without compiling anything.  This module is
+imported on first use only; importing it imports Numba, and a kernel is
+compiled (or loaded from the on-disk cache, see :mod:`focalboost._jit`) on its
+first call with a given signature.
 
-Speed: the row loops are branch-free and call the vectorisable ``exp``,
-``log`` and ``log1p`` of :mod:`focalboost._vmath` (libm calls would keep them
-scalar), so LLVM compiles them to SIMD code.  The softmax gradient works on
-blocks of rows transposed into class-major scratch, so that its loops
-vectorise across rows too.
+The row functions of :mod:`focalboost._formulas` are compiled here as scalar
+functions: their primitives (``exp_le0``, ``select``, ...) are re-bound to the
+branch-free 1-ulp ``exp``/``log`` of :mod:`focalboost._vmath`, a conditional
+expression, ``max`` and ``min``, so the formulas exist once, as source, for
+both backends.  The loops below are fused single passes: one pass over the
+rows computes loss or gradient and Hessian, validates labels and margins on
+the way, and writes into caller-provided float32 or float64 buffers (sample
+weights are applied and checked by a second pass over the cache-resident
+output).  Each kernel works on any slice of rows and releases the GIL;
+:mod:`focalboost._parallel` splits large inputs across threads.
 
-Notation (see ``FOCAL_MATH.md`` in the project's shared notes):
-
-* binary: ``t = 2y - 1``, ``u = t z`` (margin of the true class), ``p = σ(u)``,
-  ``q = σ(-u)``, ``s = softplus(-u) = -log p``;
-* softmax: ``m = z_c - LSE_{k≠c} z_k`` plays the role of ``u``, and
-  ``r_k = p_k / q`` is the softmax over the wrong classes.
-
-With ``A = α q^γ (q + γ p s)`` (the gradient magnitude) and the modulation
-curvature ``κ = α γ p q^γ (2q - s (q - (γ-1) p))`` the derivatives are
-
-* binary: ``g = -t A`` and ``h = A p + κ``;
-* softmax: ``g_c = -A``, ``g_k = A r_k``, ``h_c = A p_c + κ`` and
-  ``h_k = A r_k (1 - p_k) + κ r_k²``.
-
-All factors are computed from ``exp(-|u|)`` and ``log1p`` so that nothing
-cancels or overflows for any finite margin; ``q`` is never formed as ``1 - p``
-(and ``1 - p_k`` of a dominant wrong class is formed as ``p_c + q R / S``, see
-:func:`_softmax_compute`).
-
-Hessian modes: ``EXACT`` (the true second derivative), ``POSITIVE`` (κ replaced
-by ``max(κ, 0)``, i.e. ``max(h, p |g|)`` for binary) and ``IRLS`` (κ dropped).
-``FISHER`` (binary only) is the expected Hessian under the posterior of the
-focal map; it has its own kernel, :func:`binary_grad_hess_fisher`, so that the
-loop of :func:`binary_grad_hess` is unchanged.
+Speed: the row loops are branch-free and call vectorisable ``exp``, ``log``
+and ``log1p`` (libm calls would keep them scalar), so LLVM compiles them to
+SIMD code.  The softmax gradient works on blocks of rows transposed into
+class-major scratch, so that its loops vectorise across rows too.
 """
 
 from __future__ import annotations
 
+import builtins
 import math
+import types
 
 import numpy as np
-from numba import njit
 
+from focalboost import _formulas as F
+from focalboost._jit import inline, kernel
 from focalboost._vmath import exp_le0, log1p_01_inv, log_pos
 
-EXACT = 0
-POSITIVE = 1
-IRLS = 2
-#: binary only: computed by :func:`binary_grad_hess_fisher`, not :func:`binary_grad_hess`
-FISHER = 3
+EXACT = F.EXACT
+POSITIVE = F.POSITIVE
+IRLS = F.IRLS
+FISHER = F.FISHER
 
 #: Inputs with fewer values (rows, or rows × classes) run on one thread; larger
 #: ones are split across ``numba.get_num_threads()`` threads by
@@ -61,90 +48,68 @@ FISHER = 3
 #: pays from ~20k values and is 1.5x faster at 50k, 1.7x at 100k).
 PARALLEL_MIN_ROWS = 50_000
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+@inline
+def _select(cond, a, b):
+    return a if cond else b
 
 
-@njit(inline="always", **_JIT)
-def _margin_terms(u):
-    """Return ``(p, q, s, log_q)`` for the true-class margin ``u`` (branch-free)."""
-    e = exp_le0(-abs(u))
-    d = 1.0 / (1.0 + e)
-    l1 = log1p_01_inv(e, d)
-    ed = e * d
-    if u >= 0.0:  # both arms are plain arithmetic: compiled to selects
-        p = d
-        q = ed
-        s = l1
-        log_q = -(u + l1)
-    else:
-        q = d
-        p = ed
-        s = l1 - u
-        log_q = -l1
-    return p, q, s, log_q
+@inline
+def _fmax(a, b):
+    return max(a, b)
 
 
-@njit(inline="always", **_JIT)
-def _pow_q(q, log_q, gamma, int_gamma):
-    """``q ** gamma``: square-and-multiply for integer gamma <= 16, else exp(γ log q).
-
-    The square-and-multiply loop has a fixed trip count (5 bits), so it unrolls
-    into selects and does not stop vectorisation; for gamma = 2 and 3 it gives
-    the same product as ``q * q (* q)``.
-    """
-    if int_gamma >= 0:
-        r = 1.0
-        b = q
-        for bit in range(5):
-            if (int_gamma >> bit) & 1:
-                r *= b
-            b *= b
-        return r
-    return exp_le0(gamma * log_q)
+@inline
+def _fmin(a, b):
+    return min(a, b)
 
 
-@njit(inline="always", **_JIT)
-def _binary_row(zi, yi, a_pos, a_neg, gamma, int_gamma, mode):
-    """Focal loss derivatives for one binary row (unweighted).  Returns (g, h)."""
-    if yi > 0.5:
-        t = 1.0
-        a = a_pos
-    else:
-        t = -1.0
-        a = a_neg
-    u = t * zi
-    p, q, s, log_q = _margin_terms(u)
-    qg = _pow_q(q, log_q, gamma, int_gamma)
-    big_a = a * qg * (q + gamma * p * s)
-    g = -t * big_a
-    if mode == EXACT:
-        h = a * p * qg * ((2.0 * gamma + 1.0) * q - gamma * s * (q - gamma * p))
-    elif mode == POSITIVE:
-        kappa = a * gamma * p * qg * (2.0 * q - s * (q - (gamma - 1.0) * p))
-        h = big_a * p + max(kappa, 0.0)
-    else:
-        h = big_a * p
-    return g, h
+@inline
+def _log1p(x):
+    return math.log1p(x)
 
 
-@njit(inline="always", **_JIT)
-def _binary_loss_row(zi, yi, a_pos, a_neg, gamma, int_gamma):
-    if yi > 0.5:
-        u = zi
-        a = a_pos
-    else:
-        u = -zi
-        a = a_neg
-    _p, q, s, log_q = _margin_terms(u)
-    return a * _pow_q(q, log_q, gamma, int_gamma) * s
+def _compile_row_functions() -> dict:
+    """The row functions of :mod:`focalboost._formulas`, compiled on Numba's primitives."""
+    env: dict = {
+        "__builtins__": builtins,
+        "exp_le0": exp_le0,
+        "log1p_01_inv": log1p_01_inv,
+        "log_pos": log_pos,
+        "log1p": _log1p,
+        "select": _select,
+        "fmax": _fmax,
+        "fmin": _fmin,
+        "EXACT": EXACT,
+        "POSITIVE": POSITIVE,
+        "IRLS": IRLS,
+        "FISHER": FISHER,
+    }
+    for fn in F.ROW_FUNCTIONS:
+        clone = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
+        clone.__qualname__ = fn.__qualname__
+        clone.__module__ = fn.__module__
+        clone.__doc__ = fn.__doc__
+        env[fn.__name__] = inline(clone)
+    return env
 
 
-@njit(inline="always", **_JIT)
+_ROW = _compile_row_functions()
+_binary_row = _ROW["binary_row"]
+_binary_loss_row = _ROW["binary_loss_row"]
+_binary_fisher_row = _ROW["binary_fisher_row"]
+_softmax_true_class = _ROW["softmax_true_class"]
+_softmax_wrong_class = _ROW["softmax_wrong_class"]
+_softmax_loss_row = _ROW["softmax_loss_row"]
+_margin_terms = _ROW["margin_terms"]
+
+
+@inline
 def _good_binary_input(zi, yi):
     return (yi == 0.0 or yi == 1.0) and math.isfinite(zi)
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _good_weight(wi):
     return wi >= 0.0 and math.isfinite(wi)
 
@@ -153,117 +118,57 @@ def _good_weight(wi):
 # margin and its result replaced by 0), so LLVM vectorises them.  Sample
 # weights are applied by a second, cheap pass over the (cache-resident) chunk,
 # so that the heavy loop is compiled once, not once per weighted/unweighted
-# case; ``g * w`` is the same product either way.
-#
-# Every kernel works on any slice of rows and releases the GIL: large inputs
-# are split across threads by :mod:`focalboost._parallel`, so each signature
-# is compiled once (no ``parallel=True`` variants).
+# case; ``g * w`` is the same product either way.  Products are formed in
+# float64 and rounded once when stored into a float32 output.
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _apply_weights(w, out_a, out_b):
     """Multiply both outputs by the weights (if any); returns the count of bad weights."""
     bad = 0
     for i in range(w.shape[0]):
         wi = np.float64(w[i])
         bad += 0 if _good_weight(wi) else 1
-        out_a[i] *= wi
-        out_b[i] *= wi
+        out_a[i] = np.float64(out_a[i]) * wi
+        out_b[i] = np.float64(out_b[i]) * wi
     return bad
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _apply_weights1(w, out):
     """Multiply the output by the weights (if any); returns the count of bad weights."""
     bad = 0
     for i in range(w.shape[0]):
         wi = np.float64(w[i])
         bad += 0 if _good_weight(wi) else 1
-        out[i] *= wi
+        out[i] = np.float64(out[i]) * wi
     return bad
 
 
-@njit(**_JIT)
+@kernel
 def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
     """Gradient and Hessian into ``g_out``, ``h_out``; returns the count of bad entries."""
     bad = 0
+    weighted = w.shape[0] > 0
     for i in range(z.shape[0]):
         zi = np.float64(z[i])
         yi = np.float64(y[i])
         ok = _good_binary_input(zi, yi)
         g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
         bad += 0 if ok else 1
+        if weighted:  # loop-invariant: one product, rounded once into the output dtype
+            wi = np.float64(w[i])
+            g *= wi
+            h *= wi
         g_out[i] = g if ok else 0.0
         h_out[i] = h if ok else 0.0
-    return bad + _apply_weights(w, g_out, h_out)
+    if weighted:
+        for i in range(w.shape[0]):
+            bad += 0 if _good_weight(np.float64(w[i])) else 1
+    return bad
 
 
-# ------------------------------------------------------------- expected (Fisher) Hessian
-#
-# The binary gradient factorises as g(z, y) = c(z) (Ψ(z) - y) with
-# c = g(z, 0) - g(z, 1) = a + b > 0, a = α_0 A(-z) = g(z, 0), b = α_1 A(z) = -g(z, 1),
-# A(u) = q^γ (q + γ p s) the gradient magnitude at true-class margin u, and Ψ = a / (a + b)
-# the focal-to-posterior map.  The expected Hessian under y ~ Bernoulli(Ψ) is
-#
-#     H_F = Ψ h(z, 1) + (1 - Ψ) h(z, 0) = c Ψ' = [a b / (a + b)] · L',
-#     L' = d logit Ψ / dz = φ(z) + φ(-z),  φ(u) = -d log A / du = h_unit(u) / A(u),
-#
-# because h(z, y) = α_y H(±z) with H = -dA/du, and Ψ' = Ψ (1 - Ψ) L'.  In the
-# ratio R = s / q >= 1 (finite for every finite u),
-#
-#     φ(u) = p [γ + (1 + γ - γ s) / (1 + γ p R)].
-#
-# Why this is stable for every finite margin (checked against mpmath in
-# tests/test_fisher_hessian.py):
-# * a b / (a + b) · L' is evaluated as small · (big · (L' / (a + b))) with
-#   small, big = min, max(a, b): products and quotients of positive numbers only;
-#   big >= min(α) 2^-(1+γ) does not underflow for any practical gamma, and small
-#   underflows only where H_F ~ L' small is itself below the normal range.
-# * L' >= 1 (it is 1 at γ = 0 and tends to 1 + γ in both tails), and
-#   |φ(z)| + |φ(-z)| <= 1.04 L' for every z and γ in [0, 10]: the one sum of
-#   terms of both signs does not cancel.  The subtractions inside φ (γ plus a
-#   negative quotient, 1 + γ - γ s) have absolute errors of order ε (1 + γ) p,
-#   small against L' >= 1.  (The textbook form Ψ h_1 + (1 - Ψ) h_0 has the same
-#   benign sum, but each exact h carries the cancellation of its own bracket and
-#   forms 0/0 once q underflows; R avoids both.)
-# * At γ = 0 and α_0 = α_1 = 1, φ(u) = p exactly, L' and a + b are the same sum,
-#   so H_F = a b = σ(z) σ(-z) bitwise, the log-loss Hessian of the other modes.
-
-
-@njit(inline="always", **_JIT)
-def _fisher_side(u, gamma, int_gamma):
-    """``(q^γ, q + γ p s, φ)`` at margin ``u``: ``A = q^γ (q + γ p s)``, ``φ = -d log A/du``."""
-    e = exp_le0(-abs(u))
-    p, q, s, log_q = _margin_terms(u)
-    # R = s / q: (1 + e) log1p(e) / e for u >= 0 (limit 1 at e = 0), s (1 + e) for u < 0
-    l1e = s / e if e > 0.0 else 1.0
-    ratio = (1.0 + e) * (l1e if u >= 0.0 else s)
-    qg = _pow_q(q, log_q, gamma, int_gamma)
-    inner = q + gamma * p * s
-    phi = p * (gamma + (1.0 + gamma - gamma * s) / (1.0 + gamma * p * ratio))
-    return qg, inner, phi
-
-
-@njit(inline="always", **_JIT)
-def _binary_fisher_row(zi, yi, a_pos, a_neg, gamma, int_gamma):
-    """Gradient for the row's label and the label-free expected Hessian.  Returns (g, h)."""
-    qg1, inner1, phi1 = _fisher_side(zi, gamma, int_gamma)
-    qg0, inner0, phi0 = _fisher_side(-zi, gamma, int_gamma)
-    big_b = a_pos * qg1 * inner1  # -g(z, 1); same operations as _binary_row
-    big_a = a_neg * qg0 * inner0  # g(z, 0)
-    g = -big_b if yi > 0.5 else big_a
-    small = min(big_a, big_b)
-    big = max(big_a, big_b)
-    total = big_a + big_b
-    slope = phi1 + phi0  # d logit Ψ / dz >= 1
-    # big >= min(α) 2^-(1+γ): total is normal unless gamma >~ 1000, where the
-    # second form avoids the overflow of slope / total (and 0 / 0 once both underflow)
-    h = small * (big * (slope / total)) if total >= 1e-290 else small * ((big / total) * slope)
-    h = h if total > 0.0 else 0.0
-    return g, h
-
-
-@njit(**_JIT)
+@kernel
 def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
     """As :func:`binary_grad_hess` with the expected (Fisher) Hessian; returns bad count.
 
@@ -271,18 +176,26 @@ def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out
     ``mode`` is ignored (always ``FISHER``).
     """
     bad = 0
+    weighted = w.shape[0] > 0
     for i in range(z.shape[0]):
         zi = np.float64(z[i])
         yi = np.float64(y[i])
         ok = _good_binary_input(zi, yi)
         g, h = _binary_fisher_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
         bad += 0 if ok else 1
+        if weighted:
+            wi = np.float64(w[i])
+            g *= wi
+            h *= wi
         g_out[i] = g if ok else 0.0
         h_out[i] = h if ok else 0.0
-    return bad + _apply_weights(w, g_out, h_out)
+    if weighted:
+        for i in range(w.shape[0]):
+            bad += 0 if _good_weight(np.float64(w[i])) else 1
+    return bad
 
 
-@njit(**_JIT)
+@kernel
 def binary_loss(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
     """Per-row loss into ``out``; returns the count of bad entries."""
     bad = 0
@@ -299,7 +212,7 @@ def binary_loss(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
 # --------------------------------------------------------------------------- softmax
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _softmax_label(yi, k):
     """Integer class of a float label, or -1 when it is not one of 0..k-1."""
     if not (yi >= 0.0 and yi <= k - 1.0) or yi != math.floor(yi):
@@ -307,7 +220,7 @@ def _softmax_label(yi, k):
     return int(yi)
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _row_finite(zrow):
     for j in range(zrow.shape[0]):  # noqa: SIM110 - a plain loop compiles in Numba
         if not math.isfinite(zrow[j]):
@@ -315,7 +228,7 @@ def _row_finite(zrow):
     return True
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _wrong_class_lse(zrow, c):
     """``(M, S)`` with ``LSE_{k≠c} z_k = M + log S`` and ``M = max_{k≠c} z_k``."""
     k = zrow.shape[0]
@@ -343,7 +256,7 @@ _N_SCRATCH = 12
  _S_OM, _S_ALPHA) = range(_N_SCRATCH)
 
 
-@njit(**_JIT)
+@kernel
 def _softmax_scratch(k):
     """Scratch of :func:`_softmax_block`: (int vectors, float vectors, et, ht)."""
     b = SOFTMAX_BLOCK
@@ -355,13 +268,13 @@ def _softmax_scratch(k):
     return ints, floats, np.empty((k, b)), np.empty((k, b))
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _row_major(a):
     """Whether the rows of a 2-D array are its contiguous direction."""
     return a.strides[1] <= a.strides[0]
 
 
-@njit(**_JIT)
+@kernel
 def _softmax_load(z, y, w, alpha, ci, sc, et):
     """Block input into scratch: ``et`` = ``z`` transposed, labels, ``alpha_c``, weights.
 
@@ -411,7 +324,7 @@ def _softmax_load(z, y, w, alpha, ci, sc, et):
     return bad
 
 
-@njit(**_JIT)
+@kernel
 def _softmax_store(g_out, h_out, et, ht):
     """Transpose the block's results from scratch into the outputs (any memory order)."""
     m, k = g_out.shape
@@ -433,7 +346,7 @@ def _softmax_store(g_out, h_out, et, ht):
                 h_out[b, j] = ht[j, b]
 
 
-@njit(**_JIT)
+@kernel
 def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
     """Gradient and diagonal Hessian of a loaded block, in scratch; returns the bad rows.
 
@@ -488,16 +401,7 @@ def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
     for b in range(m):
         t = tot[b]
         mm = s_gc[b] - (big[b] + log_pos(t))
-        p_c, q, s, log_q = _margin_terms(mm)
-        qg = _pow_q(q, log_q, gamma, int_gamma)
-        alpha_c = s_alpha[b]
-        big_a = alpha_c * qg * (q + gamma * p_c * s)
-        kappa = alpha_c * gamma * p_c * qg * (2.0 * q - s * (q - (gamma - 1.0) * p_c))
-        # selects, not branches: a switch on ``mode`` would stop vectorisation
-        kappa = max(kappa, 0.0) if mode == POSITIVE else kappa
-        kappa = 0.0 if mode == IRLS else kappa
-        h_exact = alpha_c * p_c * qg * ((2.0 * gamma + 1.0) * q - gamma * s * (q - gamma * p_c))
-        h = h_exact if mode == EXACT else big_a * p_c + kappa
+        big_a, kappa, h, q, p_c = _softmax_true_class(mm, s_alpha[b], gamma, int_gamma, mode)
         wi = ws[b]
         s_a[b] = big_a
         s_kappa[b] = kappa
@@ -510,10 +414,10 @@ def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
             r = et[j, b] / tot[b]
             p_j = s_q[b] * r
             one_minus = s_om[b] if p_j > 0.5 and j == jmx[b] else 1.0 - p_j
-            big_a = s_a[b]
+            g, h = _softmax_wrong_class(r, one_minus, s_a[b], s_kappa[b])
             wi = ws[b]
-            g = big_a * r * wi
-            h = (big_a * r * one_minus + s_kappa[b] * r * r) * factor * wi
+            g = g * wi
+            h = h * factor * wi
             own = j == cls[b]
             ok = chk[b] == 0.0
             et[j, b] = (s_gc[b] if own else g) if ok else 0.0
@@ -524,7 +428,7 @@ def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
     return bad
 
 
-@njit(**_JIT)
+@kernel
 def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
     """Gradient and diagonal Hessian into ``g_out``, ``h_out`` (any memory order).
 
@@ -546,7 +450,7 @@ def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_o
     return bad
 
 
-@njit(**_JIT)
+@kernel
 def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
     """Per-row softmax focal loss into ``out``; returns the count of bad rows."""
     n, k = z.shape
@@ -561,8 +465,7 @@ def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
             continue
         big, tot = _wrong_class_lse(zrow, c)
         m = zrow[c] - (big + math.log(tot))
-        _p_c, q, s, log_q = _margin_terms(m)
-        v = alpha[c] * _pow_q(q, log_q, gamma, int_gamma) * s
+        v = _softmax_loss_row(m, alpha[c], gamma, int_gamma)
         if weighted:
             wi = np.float64(w[i])
             if not _good_weight(wi):
@@ -572,90 +475,7 @@ def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
     return bad
 
 
-# ------------------------------------------------- focal-to-posterior map (calibration)
-
-
-@njit(inline="always", **_JIT)
-def log_f(u, gamma):
-    """``log f(σ(u))`` with ``f(p) = -dℓ/dp = q^γ (1 + γ p R) / p``, ``R = -log p / q``.
-
-    ``-log_f`` is ``log h`` of the focal-to-posterior map; it is strictly
-    decreasing in ``u`` and finite for every finite ``u``.
-    """
-    e = math.exp(-abs(u))
-    l1 = math.log1p(e)
-    if u >= 0.0:
-        p = 1.0 / (1.0 + e)
-        log_p = -l1
-        log_q = -(u + l1)
-        # R = (1 + e) log1p(e) / e, with the limit 1 at e = 0
-        ratio = 1.0 if e == 0.0 else (1.0 + e) * l1 / e
-    else:
-        p = e / (1.0 + e)
-        log_p = u - l1
-        log_q = -l1
-        ratio = (l1 - u) * (1.0 + e)
-    return gamma * log_q - log_p + math.log1p(gamma * p * ratio)
-
-
-@njit(**_JIT)
-def binary_posterior_logit(z, gamma, log_alpha_ratio, out):
-    """Posterior log-odds of binary margins into ``out``; returns the count of bad margins."""
-    # logit η = log h(σ(z)) - log h(σ(-z)) - log(a_pos / a_neg)
-    n = z.shape[0]
-    bad = 0
-    for i in range(n):
-        zi = np.float64(z[i])
-        if not math.isfinite(zi):
-            bad += 1
-            out[i] = 0.0
-            continue
-        out[i] = log_f(-zi, gamma) - log_f(zi, gamma) - log_alpha_ratio
-    return bad
-
-
-@njit(**_JIT)
-def softmax_posterior(z, gamma, log_alpha, out):
-    """Posterior probabilities of softmax margins into ``out``; returns the bad rows."""
-    # η_k ∝ h(p_k) / α_k, with log h(p_k) = -log_f(m_k) and m_k the margin of class k
-    n, k = z.shape
-    bad = 0
-    for i in range(n):
-        zrow = z[i]
-        if not _row_finite(zrow):
-            bad += 1
-            for j in range(k):
-                out[i, j] = 0.0
-            continue
-        top = 0
-        for j in range(1, k):
-            if zrow[j] > zrow[top]:
-                top = j
-        big = np.float64(zrow[top])
-        rest = 0.0  # Σ_{j≠top} exp(z_j - big), kept apart from the leading 1
-        for j in range(k):
-            if j != top:
-                rest += math.exp(zrow[j] - big)
-        vmax = -np.inf
-        for j in range(k):
-            if j == top:
-                m_j = -math.log(max(rest, 5e-324))
-            else:
-                m_j = zrow[j] - big - math.log(1.0 + (rest - math.exp(zrow[j] - big)))
-            v = -log_f(m_j, gamma) - log_alpha[j]
-            out[i, j] = v
-            if v > vmax:
-                vmax = v
-        tot = 0.0
-        for j in range(k):
-            out[i, j] = math.exp(out[i, j] - vmax)
-            tot += out[i, j]
-        for j in range(k):
-            out[i, j] /= tot
-    return bad
-
-
-# ------------------------------------------------------------- focal-optimal constants
+# ------------------------------------------------------------------ class weight sums
 
 
 #: Lanes of the weighted class sums: independent sequential partial sums, added
@@ -664,7 +484,7 @@ def softmax_posterior(z, gamma, log_alpha, out):
 _LANES = 8
 
 
-@njit(**_JIT)
+@kernel
 def binary_class_sums(y, w):
     """``(W1, W0, bad)``: class weight sums of binary labels and the count of bad entries.
 
@@ -699,12 +519,12 @@ def binary_class_sums(y, w):
     return _lane_total(s1), _lane_total(s0), bad
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _lane_total(s):
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 
 
-@njit(**_JIT)
+@kernel
 def softmax_class_sums(y, w, out):
     """Per-class weight sums of labels ``0..K-1`` into ``out`` (length K); returns bad count.
 
@@ -737,92 +557,3 @@ def softmax_class_sums(y, w, out):
         if ok:
             out[int(yi)] += wi
     return bad
-
-
-@njit(**_JIT)
-def _solve_log_h(fun_target, gamma, lo, hi):
-    """Root ``u`` of ``log h(σ(u)) = -log_f(u) = fun_target`` (increasing in u), by bisection."""
-    # expand the bracket until it holds the root
-    while -log_f(lo, gamma) > fun_target:
-        lo *= 2.0
-    while -log_f(hi, gamma) < fun_target:
-        hi *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        if -log_f(mid, gamma) < fun_target:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-@njit(**_JIT)
-def binary_init_score(w_pos, w_neg, a_pos, a_neg, gamma):
-    """Minimiser ``z0`` of ``w_pos a_pos ℓ(σ(z)) + w_neg a_neg ℓ(σ(-z))``.
-
-    It solves ``G(z) = log(w_pos a_pos) + log_f(z) - log(w_neg a_neg) - log_f(-z) = 0``;
-    ``G`` is strictly decreasing, so a bracketed bisection to machine precision
-    is robust for any class balance.
-    """
-    target = (math.log(w_pos) + math.log(a_pos)) - (math.log(w_neg) + math.log(a_neg))
-    if gamma == 0.0:
-        return target
-    lo = -1.0
-    hi = 1.0
-    while log_f(-lo, gamma) - log_f(lo, gamma) > target:
-        lo *= 2.0
-    while log_f(-hi, gamma) - log_f(hi, gamma) < target:
-        hi *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        if log_f(-mid, gamma) - log_f(mid, gamma) < target:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-@njit(**_JIT)
-def _class_margins(log_c, log_targets, gamma, out):
-    """Margins ``u_k`` with ``h(σ(u_k)) = c · target_k``; returns Σ_k σ(u_k)."""
-    total = 0.0
-    for j in range(log_targets.shape[0]):
-        u = _solve_log_h(log_c + log_targets[j], gamma, -1.0, 1.0)
-        out[j] = u
-        total += 1.0 / (1.0 + math.exp(-u))
-    return total
-
-
-@njit(**_JIT)
-def softmax_init_log_proba(log_targets, gamma):
-    """Log probabilities ``log p_k`` of the focal-optimal constant prediction.
-
-    The KKT conditions give ``h(p_k) ∝ α_k W_k`` (``log_targets`` holds
-    ``log(α_k W_k)``); the proportionality constant is found by bisection on
-    ``log c`` so that the ``p_k`` sum to one.
-    """
-    k = log_targets.shape[0]
-    u = np.empty(k)
-    lo = -1.0
-    hi = 1.0
-    while _class_margins(lo, log_targets, gamma, u) > 1.0:
-        lo *= 2.0
-    while _class_margins(hi, log_targets, gamma, u) < 1.0:
-        hi *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        if _class_margins(mid, log_targets, gamma, u) < 1.0:
-            lo = mid
-        else:
-            hi = mid
-    _class_margins(0.5 * (lo + hi), log_targets, gamma, u)
-    log_p = np.empty(k)
-    for j in range(k):
-        log_p[j] = -(max(-u[j], 0.0) + math.log1p(math.exp(-abs(u[j]))))
-    return log_p

@@ -24,18 +24,19 @@ use explicit fused multiply-adds (:func:`fma`, ``llvm.fma``: one rounding, so
 at least as accurate as a multiply and an add; one instruction on x86-64 with
 FMA3, a libm call elsewhere), which shortens their dependency chains by half.
 
-Numba's on-disk cache keys on the source file of each compiled function, not
-on the files it inlines from: after editing this module, delete the package's
-``__pycache__/*.nbi``/``*.nbc`` files (installed releases are unaffected).
+Numba's on-disk cache keys on the source file of each compiled kernel, not
+on the files it inlines from: after editing this module or
+:mod:`focalboost._formulas`, delete the package's ``__pycache__/*.nbi`` /
+``*.nbc`` files (installed releases are unaffected).
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
 
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+from focalboost._jit import inline
 
 
 @intrinsic
@@ -104,7 +105,7 @@ _C4 = 1.0 / 24.0
 _C3 = 1.0 / 6.0
 
 
-@njit(inline="always", **_JIT)
+@inline
 def exp_le0(x):
     """``exp(x)`` for ``-inf < x <= 0``; within 1 ulp (0 below -746)."""
     x = max(x, -746.0)
@@ -140,7 +141,7 @@ _LG7 = 1.479819860511658591e-01
 _SQRT2_M1 = 0.41421356237309503
 
 
-@njit(inline="always", **_JIT)
+@inline
 def _log_core(f, dk, c):
     """``dk ln2 + log(1 + f) + c`` for ``sqrt(2)/2 - 1 <= f <= sqrt(2) - 1`` (fdlibm)."""
     hfsq = 0.5 * f * f
@@ -153,13 +154,13 @@ def _log_core(f, dk, c):
     return dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + (dk * _LN2_LO + c))) - f)
 
 
-@njit(inline="always", **_JIT)
+@inline
 def log1p_01(x):
     """``log1p(x)`` for ``0 <= x <= 1``; within 1 ulp."""
     return log1p_01_inv(x, 1.0 / (1.0 + x))
 
 
-@njit(inline="always", **_JIT)
+@inline
 def log1p_01_inv(x, inv_u):
     """``log1p(x)`` for ``0 <= x <= 1`` given ``inv_u = 1 / (1 + x)`` (saves a division)."""
     u = 1.0 + x
@@ -176,7 +177,7 @@ _MANT_MASK = 0x000FFFFFFFFFFFFF
 _SQRT2_MANT = 0x6A09E667F3BCD  # mantissa bits of sqrt(2)
 
 
-@njit(inline="always", **_JIT)
+@inline
 def log_pos(x):
     """``log(x)`` for positive normal ``x``; within 1 ulp."""
     hx = _f64_as_i64(x)

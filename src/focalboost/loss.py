@@ -6,9 +6,12 @@ evaluates per-sample losses and derivatives with respect to the *raw* prediction
 (:meth:`BinaryFocalLoss.init_score`, alias ``fit_intercept_only``), and carries a
 separate link object that maps raw margins to probabilities.
 
-The formulas themselves live in :mod:`focalboost._kernels` (compiled, fused,
-validated in the same pass); this module holds parameter checking, input
-conversion and documentation.
+The formulas themselves live in :mod:`focalboost._formulas`, evaluated by
+NumPy for small inputs (and always for the posterior map and the init scores)
+and compiled by Numba into fused, validating single-pass loops
+(:mod:`focalboost._kernels`) for inputs of at least :data:`COMPILED_MIN_VALUES`
+values; this module holds parameter checking, input conversion, the choice of
+backend and documentation.
 
 References
 ----------
@@ -30,10 +33,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, softmax
 
-from focalboost import _kernels as K
-from focalboost._parallel import run_rows
+from focalboost import _formulas as F
 
 __all__ = [
+    "COMPILED_MIN_VALUES",
     "HESSIAN_MODES",
     "BinaryFocalLoss",
     "LogitLink",
@@ -46,11 +49,20 @@ HessianMode = Literal["positive", "exact", "irls", "fisher"]
 #: Names accepted by the ``hessian`` parameter, with their kernel codes
 #: (``"fisher"``: :class:`BinaryFocalLoss` only).
 HESSIAN_MODES: dict[str, int] = {
-    "positive": K.POSITIVE,
-    "exact": K.EXACT,
-    "irls": K.IRLS,
-    "fisher": K.FISHER,
+    "positive": F.POSITIVE,
+    "exact": F.EXACT,
+    "irls": F.IRLS,
+    "fisher": F.FISHER,
 }
+
+#: Inputs with at least this many values (rows, or rows × classes) run on the
+#: compiled Numba kernels, smaller ones on the NumPy kernels of
+#: :mod:`focalboost._formulas`.  Below it, NumPy costs less than a boosting
+#: round of the booster itself, and a fit or a prediction never waits for a
+#: compiler (``benchmarks/cold_start.py``); above it, the compiled kernels are
+#: several times faster.  Both evaluate the same formulas in the same order
+#: (results agree to a few ulp), so the choice depends on the input size only.
+COMPILED_MIN_VALUES = 20_000
 
 #: Modes that need the binary posterior map (rejected by :class:`SoftmaxFocalLoss`).
 _BINARY_ONLY_MODES = frozenset({"fisher"})
@@ -101,9 +113,7 @@ def _check_gamma(gamma: object) -> float:
     return float(gamma)
 
 
-def _int_gamma(gamma: float) -> int:
-    """Integer exponent for the product fast path (``q**γ``), or -1."""
-    return int(gamma) if gamma == int(gamma) and gamma <= 16 else -1
+_int_gamma = F.int_gamma
 
 
 def _check_hessian(hessian: object, binary: bool = True) -> int:
@@ -206,18 +216,50 @@ def _check_weights(sample_weight: ArrayLike | None, n: int) -> np.ndarray:
     return w
 
 
-def _out_buffer(out: np.ndarray | None, shape: tuple[int, ...], name: str) -> np.ndarray:
+#: dtypes of the public output buffers, and of the booster adapters' (float32:
+#: what LightGBM and XGBoost consume, so that they need no conversion copy)
+_F64 = (np.dtype(np.float64),)
+_BOOSTER_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _out_buffer(
+    out: np.ndarray | None, shape: tuple[int, ...], name: str, dtypes: tuple = _F64
+) -> np.ndarray:
     if out is None:
         return np.empty(shape, dtype=np.float64)
-    if out.dtype != np.float64 or out.shape != shape:
-        raise ValueError(f"{name} must be a float64 array of shape {shape}.")
+    if not isinstance(out, np.ndarray) or out.dtype not in dtypes or out.shape != shape:
+        kinds = " or ".join(str(d) for d in dtypes)
+        raise ValueError(f"{name} must be a {kinds} array of shape {shape}.")
     return out
 
 
-def _run_rows(rows, n_rows: int, n_values: int) -> int:
-    """``rows(lo, hi)`` over all rows (summed bad counts), on several threads when
-    the input holds at least ``PARALLEL_MIN_ROWS`` values."""
-    return run_rows(rows, n_rows, n_values >= K.PARALLEL_MIN_ROWS)
+def _run(name: str, n_rows: int, n_values: int, call) -> int:
+    """Run ``call(kernel, lo, hi)`` over all rows with the backend for ``n_values`` values.
+
+    Returns the summed bad-entry counts.  Below :data:`COMPILED_MIN_VALUES` it
+    is one call of the NumPy kernel ``name``; from there on the compiled kernel
+    of the same name, on several threads for large inputs
+    (:mod:`focalboost._parallel`).  Importing the compiled kernels happens here,
+    on the first large call, not when focalboost is imported.
+    """
+    if n_values < COMPILED_MIN_VALUES:
+        return call(getattr(F, name), 0, n_rows)
+    from focalboost import _kernels
+    from focalboost._parallel import run_rows
+
+    kernel = getattr(_kernels, name)
+    return run_rows(
+        lambda lo, hi: call(kernel, lo, hi), n_rows, n_values >= _kernels.PARALLEL_MIN_ROWS
+    )
+
+
+def _class_sums_kernel(name: str, n_values: int):
+    """The class-sum kernel ``name`` of the backend for ``n_values`` labels."""
+    if n_values < COMPILED_MIN_VALUES:
+        return getattr(F, name)
+    from focalboost import _kernels
+
+    return getattr(_kernels, name)
 
 
 def _diagnose(
@@ -405,11 +447,10 @@ class BinaryFocalLoss(_FocalLossBase):
         out = _out_buffer(loss_out, y.shape, "loss_out")
         a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
 
-        def rows(lo, hi):
-            return K.binary_loss(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig,
-                                 out[lo:hi])
+        def rows(kernel, lo, hi):
+            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, out[lo:hi])
 
-        if _run_rows(rows, y.shape[0], y.shape[0]):
+        if _run("binary_loss", y.shape[0], y.shape[0], rows):
             self._raise_bad(y, z, w)
         return out
 
@@ -432,28 +473,35 @@ class BinaryFocalLoss(_FocalLossBase):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative finite weights; both outputs are multiplied by them.
         gradient_out, hessian_out : ndarray of shape (n_samples,), float64, default=None
-            Buffers to write into (reused across boosting rounds by the adapters).
+            Buffers to write into.
 
         Returns
         -------
         gradient, hessian : ndarray of shape (n_samples,), float64
             The Hessian is the one selected by the ``hessian`` parameter.
         """
+        return self._gradient_hessian(
+            y_true, raw_score, sample_weight, gradient_out, hessian_out, _F64
+        )
+
+    def _gradient_hessian(self, y_true, raw_score, sample_weight, gradient_out, hessian_out,
+                          dtypes):
+        """:meth:`gradient_hessian` into buffers of one of ``dtypes`` (the adapters: float32)."""
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
-        g = _out_buffer(gradient_out, y.shape, "gradient_out")
-        h = _out_buffer(hessian_out, y.shape, "hessian_out")
+        g = _out_buffer(gradient_out, y.shape, "gradient_out", dtypes)
+        h = _out_buffer(hessian_out, y.shape, "hessian_out", dtypes)
         a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
         mode = self._mode
 
         # fisher has its own kernel: the loop of the other modes stays as it is
-        kernel = K.binary_grad_hess_fisher if mode == K.FISHER else K.binary_grad_hess
+        name = "binary_grad_hess_fisher" if mode == F.FISHER else "binary_grad_hess"
 
-        def rows(lo, hi):
+        def rows(kernel, lo, hi):
             return kernel(
                 z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, mode, g[lo:hi], h[lo:hi]
             )
 
-        if _run_rows(rows, y.shape[0], y.shape[0]):
+        if _run(name, y.shape[0], y.shape[0], rows):
             self._raise_bad(y, z, w)
         return g, h
 
@@ -479,7 +527,8 @@ class BinaryFocalLoss(_FocalLossBase):
         """
         y = _as_label_array(y_true, "y_true")
         w = _check_weights(sample_weight, y.shape[0])
-        w_pos, w_neg, bad = K.binary_class_sums(y, w)  # one fused validating pass
+        sums = _class_sums_kernel("binary_class_sums", y.shape[0])
+        w_pos, w_neg, bad = sums(y, w)  # one validating pass
         if bad:
             self._raise_bad(y, np.zeros(1), w)
         if not (w_pos > 0 and w_neg > 0):
@@ -487,7 +536,7 @@ class BinaryFocalLoss(_FocalLossBase):
                 "y_true must contain both classes with positive total weight to define "
                 f"a finite init score (weight of class 1: {w_pos}, class 0: {w_neg})."
             )
-        return float(K.binary_init_score(w_pos, w_neg, self._a_pos, self._a_neg, self._gamma))
+        return float(F.binary_init_score(w_pos, w_neg, self._a_pos, self._a_neg, self._gamma))
 
     fit_intercept_only = init_score
 
@@ -518,10 +567,7 @@ class BinaryFocalLoss(_FocalLossBase):
         out = np.empty(z.shape, dtype=np.float64)
         gamma, log_ratio = self._gamma, math.log(self._a_pos / self._a_neg)
 
-        def rows(lo, hi):
-            return K.binary_posterior_logit(z[lo:hi], gamma, log_ratio, out[lo:hi])
-
-        if _run_rows(rows, z.shape[0], z.shape[0]):
+        if F.binary_posterior_logit(z, gamma, log_ratio, out):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
 
@@ -655,10 +701,10 @@ class SoftmaxFocalLoss(_FocalLossBase):
         out = _out_buffer(loss_out, y.shape, "loss_out")
         gamma, ig = self._gamma, _int_gamma(self._gamma)
 
-        def rows(lo, hi):
-            return K.softmax_loss(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, out[lo:hi])
+        def rows(kernel, lo, hi):
+            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, out[lo:hi])
 
-        if _run_rows(rows, z.shape[0], z.size):
+        if _run("softmax_loss", z.shape[0], z.size, rows):
             self._raise_bad(y, z, w)
         return out
 
@@ -676,18 +722,25 @@ class SoftmaxFocalLoss(_FocalLossBase):
         buffers of shape (n, K) (LightGBM flattens in Fortran order, so the
         LightGBM adapter passes Fortran buffers and avoids a copy).
         """
+        return self._gradient_hessian(
+            y_true, raw_score, sample_weight, gradient_out, hessian_out, _F64
+        )
+
+    def _gradient_hessian(self, y_true, raw_score, sample_weight, gradient_out, hessian_out,
+                          dtypes):
+        """:meth:`gradient_hessian` into buffers of one of ``dtypes`` (the adapters: float32)."""
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         k = z.shape[1]
         alpha = self.class_weights(k)
-        g = _out_buffer(gradient_out, z.shape, "gradient_out")
-        h = _out_buffer(hessian_out, z.shape, "hessian_out")
+        g = _out_buffer(gradient_out, z.shape, "gradient_out", dtypes)
+        h = _out_buffer(hessian_out, z.shape, "hessian_out", dtypes)
         gamma, ig, mode, factor = self._gamma, _int_gamma(self._gamma), self._mode, self.factor(k)
 
-        def rows(lo, hi):
-            return K.softmax_grad_hess(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, mode,
-                                       factor, g[lo:hi], h[lo:hi])
+        def rows(kernel, lo, hi):
+            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, mode, factor,
+                          g[lo:hi], h[lo:hi])
 
-        if _run_rows(rows, z.shape[0], z.size):
+        if _run("softmax_grad_hess", z.shape[0], z.size, rows):
             self._raise_bad(y, z, w)
         return g, h
 
@@ -720,7 +773,7 @@ class SoftmaxFocalLoss(_FocalLossBase):
         if n_classes < 2:
             raise ValueError(f"n_classes must be >= 2, got {n_classes}.")
         sums = np.empty(n_classes)
-        if K.softmax_class_sums(y, w, sums):  # one fused validating pass
+        if _class_sums_kernel("softmax_class_sums", y.shape[0])(y, w, sums):  # validating pass
             self._raise_bad(y, np.zeros((1, n_classes)), w)
         if not np.all(sums > 0):
             raise ValueError(
@@ -733,7 +786,7 @@ class SoftmaxFocalLoss(_FocalLossBase):
             with np.errstate(under="ignore"):  # exp of very negative logs: 0 is right
                 log_p = log_targets - np.logaddexp.reduce(log_targets)
         else:
-            log_p = K.softmax_init_log_proba(log_targets, self._gamma)
+            log_p = F.softmax_init_log_proba(log_targets, self._gamma)
         return log_p - log_p.mean()
 
     fit_intercept_only = init_score
@@ -757,9 +810,6 @@ class SoftmaxFocalLoss(_FocalLossBase):
         out = np.empty(z.shape, dtype=np.float64)
         gamma, log_alpha = self._gamma, np.log(alpha)
 
-        def rows(lo, hi):
-            return K.softmax_posterior(z[lo:hi], gamma, log_alpha, out[lo:hi])
-
-        if _run_rows(rows, z.shape[0], z.size):
+        if F.softmax_posterior(z, gamma, log_alpha, out):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
