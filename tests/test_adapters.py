@@ -227,8 +227,11 @@ def _check_spy_weights(spy, loss, w):
         assert weight is not None
         np.testing.assert_array_equal(weight, w)
         g1, h1 = loss.gradient_hessian(y_true, raw)
-        np.testing.assert_allclose(g, g1 * w.reshape((-1,) + (1,) * (g.ndim - 1)), rtol=1e-15)
-        np.testing.assert_allclose(h, h1 * w.reshape((-1,) + (1,) * (h.ndim - 1)), rtol=1e-15)
+        # handed to the booster as float32: the float64 product, rounded once
+        assert g.dtype == h.dtype == np.float32
+        shape = (-1,) + (1,) * (g.ndim - 1)
+        np.testing.assert_array_equal(g, (g1 * w.reshape(shape)).astype(np.float32))
+        np.testing.assert_array_equal(h, (h1 * w.reshape(shape)).astype(np.float32))
 
 
 def test_weights_reach_objective_through_all_apis(binary_data):

@@ -1,8 +1,12 @@
 """Booster-independent part of the objective and metric adapters.
 
 The adapters are plain picklable classes (no closures), so they survive pickle,
-joblib/loky and Dask.  Gradient and Hessian buffers are allocated once and
-reused across boosting rounds; they are dropped on pickling.
+joblib/loky and Dask.  They own nothing of the caller's: every call returns
+new gradient and Hessian arrays (a caller that keeps one never sees it
+overwritten, and one object can serve several trainings on several threads at
+once), in the dtype and memory layout the booster consumes, float32 (LightGBM
+and XGBoost both store gradients in single precision, so they convert nothing
+in their Python layer).  The values are computed in float64 and rounded once.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
+from focalboost.loss import _BOOSTER_DTYPES, BinaryFocalLoss, SoftmaxFocalLoss
 
 FocalLoss = BinaryFocalLoss | SoftmaxFocalLoss
 
@@ -35,7 +39,7 @@ def _weights_or_none(weight: Any) -> np.ndarray | None:
 
 
 class FocalObjectiveBase:
-    """Shared state of the booster objectives: the loss and reusable buffers.
+    """Shared part of the booster objectives: the loss, and the output layout.
 
     Parameters
     ----------
@@ -43,44 +47,35 @@ class FocalObjectiveBase:
         The focal loss to optimise.
     """
 
-    #: memory order of the (n, K) buffers handed back to the booster
+    #: memory order of the (n, K) arrays handed back to the booster
     _order = "C"
+    #: dtype of the arrays handed back to the booster
+    _dtype = np.float32
 
     def __init__(self, loss: FocalLoss) -> None:
         self.loss = _check_loss(loss)
-        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.loss!r})"
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_buffers"] = None
-        return state
-
-    def _buffers_for(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        buf = self._buffers
-        if buf is None or buf[0].shape != shape:
-            buf = (
-                np.empty(shape, dtype=np.float64, order=self._order),
-                np.empty(shape, dtype=np.float64, order=self._order),
-            )
-            self._buffers = buf
-        return buf
+    def __setstate__(self, state: dict) -> None:
+        state.pop("_buffers", None)  # objects pickled by focalboost 0.1 kept buffers
+        self.__dict__.update(state)
 
     def grad_hess(
         self, y_true: Any, raw_score: np.ndarray, weight: Any
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Gradient and Hessian for the booster, written into reused buffers."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """New gradient and Hessian arrays for the booster (float32, the booster's layout)."""
         raw = np.asarray(raw_score)
         if isinstance(self.loss, SoftmaxFocalLoss) and raw.ndim == 1:
             raise ValueError(
                 "a SoftmaxFocalLoss needs a multiclass booster (num_class >= 2) "
                 "with raw scores of shape (n_samples, n_classes)."
             )
-        g, h = self._buffers_for(raw.shape)
-        return self.loss.gradient_hessian(
-            y_true, raw, _weights_or_none(weight), gradient_out=g, hessian_out=h
+        g = np.empty(raw.shape, dtype=self._dtype, order=self._order)
+        h = np.empty(raw.shape, dtype=self._dtype, order=self._order)
+        return self.loss._gradient_hessian(
+            y_true, raw, _weights_or_none(weight), g, h, _BOOSTER_DTYPES
         )
 
 
