@@ -49,6 +49,9 @@ from focalboost import BinaryFocalLoss, SoftmaxFocalLoss
 from focalboost.lightgbm import FocalLGBMClassifier
 from focalboost.xgboost import FocalXGBClassifier
 
+# every test here runs on both kernel backends (see conftest.py)
+pytestmark = pytest.mark.usefixtures("kernel_backend")
+
 TOL = 1e-14  # kernel vs mpmath on the acceptance grid
 TOL_WIDE = 1e-12  # kernel vs the closed form over [-1e6, 1e6]
 TINY = mp.mpf("1e-200")

@@ -19,6 +19,9 @@ from scipy.special import softmax
 
 from focalboost import BinaryFocalLoss, SoftmaxFocalLoss
 
+# every test here runs on both kernel backends (see conftest.py)
+pytestmark = pytest.mark.usefixtures("kernel_backend")
+
 ALPHAS = (None, 0.25, 0.75)
 GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
 TOL_Z = 1e-6

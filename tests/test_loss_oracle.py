@@ -27,6 +27,9 @@ from _reference import (
 
 from focalboost import BinaryFocalLoss, SoftmaxFocalLoss
 
+# every test here runs on both kernel backends (see conftest.py)
+pytestmark = pytest.mark.usefixtures("kernel_backend")
+
 TOL_LOSS = 1e-9
 TOL_GRAD = 1e-9
 TOL_HESS = 1e-7

@@ -16,6 +16,9 @@ from hypothesis.extra import numpy as hnp
 
 from focalboost import BinaryFocalLoss, SoftmaxFocalLoss
 
+# every test here runs on both kernel backends (see conftest.py)
+pytestmark = pytest.mark.usefixtures("kernel_backend")
+
 SPECIAL = np.array(
     [0.0, 1e6, -1e6, 1e3, -1e3, 745.0, -745.0, 709.8, -709.8, 36.7, -36.7, 5e-324, -1e-300]
 )

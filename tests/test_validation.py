@@ -7,6 +7,9 @@ import pytest
 
 from focalboost import BinaryFocalLoss, SoftmaxFocalLoss
 
+# every test here runs on both kernel backends (see conftest.py)
+pytestmark = pytest.mark.usefixtures("kernel_backend")
+
 NAN, INF = float("nan"), float("inf")
 
 BAD_GAMMAS = [-0.1, -1, NAN, INF, -INF, True, False, "2", None, [2.0], np.array([2.0])]
