@@ -814,6 +814,22 @@ def test_bad_targets_and_weights_raise(booster) -> None:
         model.fit(X, y, eval_set=[(X[:30], y[:30])], **{eval_weight: [-np.ones(30)]}, **quiet)
 
 
+@pytest.mark.parametrize("frame", [False, True])
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_empty_input_raises_as_scikit_learn_does(booster, frame) -> None:
+    X = np.empty((0, 6))
+    if frame:
+        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    y = np.empty(0, dtype=int)
+    name = "FocalLGBMClassifier" if booster == "lightgbm" else "FocalXGBClassifier"
+    message = (
+        r"^Found array with 0 sample\(s\) \(shape=\(0, 6\)\) while a minimum of 1 is "
+        rf"required by {name}\.$"
+    )
+    with pytest.raises(ValueError, match=message):
+        focal(booster).fit(X, y)
+
+
 def test_column_vector_y_warns_and_fits() -> None:
     X, y = make_data(2, n=60)
     with pytest.warns(sklearn.exceptions.DataConversionWarning):

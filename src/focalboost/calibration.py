@@ -84,8 +84,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, check_cv
-from sklearn.utils import _safe_indexing
 
+from focalboost._validation import check_sample_weight, take_rows
 from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
 
 __all__ = [
@@ -709,8 +709,8 @@ def cross_fit_scores(
             )
         fold = clone(estimator).set_params(**params)
         fit_kw = {} if sample_weight is None else {"sample_weight": sample_weight[train]}
-        fold.fit(_safe_indexing(X, train), y_enc[train], **fit_kw)
-        scores[test] = focal_score(fold.loss_, fold.decision_function(_safe_indexing(X, test)))
+        fold.fit(take_rows(X, train), y_enc[train], **fit_kw)
+        scores[test] = focal_score(fold.loss_, fold.decision_function(take_rows(X, test)))
         hits[test] += 1
     if np.any(hits != 1):
         raise ValueError(
@@ -760,8 +760,6 @@ def fit_calibrator(
     k = estimator.n_classes_
     cal = FocalCalibrator(estimator.loss_, make_calibrator(method, k))
     if calibration_set is not None:
-        from focalboost.estimators import check_sample_weight
-
         if not isinstance(calibration_set, (tuple, list)) or len(calibration_set) not in (2, 3):
             raise ValueError("calibration_set must be a tuple (X_cal, y_cal[, w_cal]).")
         x_cal, y_cal = calibration_set[0], calibration_set[1]

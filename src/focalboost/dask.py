@@ -47,8 +47,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 
+from focalboost._validation import check_y as _check_y
 from focalboost.calibration import DATA_DRIVEN_CALIBRATIONS, check_calibration, fit_calibrator
-from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin, _check_y
+from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
 from focalboost.lightgbm import FocalLGBMClassifier
 from focalboost.lightgbm import FocalMetric as LGBMFocalMetric
 from focalboost.lightgbm import FocalObjective as LGBMFocalObjective

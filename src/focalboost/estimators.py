@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import json
 import numbers
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from focalboost._validation import check_n_samples, check_sample_weight, check_y
 from focalboost.calibration import check_calibration, fit_calibrator, make_calibrator_from_state
 from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
 
@@ -32,45 +29,6 @@ from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
 FOCAL_PARAMS = ("gamma", "alpha", "hessian", "hessian_factor", "calibration", "calibration_cv")
 
 _SIDECAR_SUFFIX = ".focalboost.json"
-
-
-def _check_y(y: ArrayLike) -> np.ndarray:
-    """Labels as a 1-D array, rejecting missing values and non-classification targets."""
-    if y is None:
-        raise ValueError("This classifier requires y to be passed, but the target y is None.")
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected. Please change "
-            "the shape of y to (n_samples,), for example using ravel().",
-            DataConversionWarning,
-            stacklevel=3,
-        )
-        arr = arr.ravel()
-    if arr.ndim != 1:
-        raise ValueError(f"y must be 1-D class labels, got shape {arr.shape}.")
-    if pd.isna(arr).any():
-        raise ValueError("y contains NaN or missing labels; every row needs a class label.")
-    check_classification_targets(arr)
-    return arr
-
-
-def check_sample_weight(sample_weight: ArrayLike | None, n: int, name: str) -> np.ndarray | None:
-    """Validated float64 sample weights (finite, >= 0, length n) or None."""
-    if sample_weight is None:
-        return None
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.ndim == 0:
-        w = np.full(n, float(w))
-    if w.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {w.shape}.")
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"{name} contains NaN or infinity; weights must be finite and >= 0.")
-    if np.any(w < 0):
-        raise ValueError(f"{name} must be >= 0; negative weights are not allowed.")
-    if n and not np.any(w > 0):
-        raise ValueError(f"{name} are all zero; at least one row needs a positive weight.")
-    return w
 
 
 def resolve_alpha(
@@ -159,14 +117,15 @@ class FocalClassifierMixin:
 
     # -- fitting ---------------------------------------------------------------------
 
-    def _focal_prepare(self, y: ArrayLike, sample_weight: ArrayLike | None):
-        """Encode labels and build the loss (the init score is set by the subclass).
+    def _focal_prepare(self, X: Any, y: ArrayLike, sample_weight: ArrayLike | None):
+        """Check ``X``, encode labels and build the loss (the subclass sets the init score).
 
         Returns ``(y_enc, weight)`` where ``weight`` are the sample weights to hand
         to the booster (binary per-class ``alpha`` sequences fold their overall
         scale into it), or None.
         """
-        y_arr = _check_y(y)
+        check_n_samples(X, type(self).__name__)
+        y_arr = check_y(y)
         le = LabelEncoder().fit(y_arr)
         y_enc = le.transform(y_arr).astype(np.intp)
         weight = check_sample_weight(sample_weight, y_enc.shape[0], "sample_weight")
@@ -240,7 +199,7 @@ class FocalClassifierMixin:
         return None
 
     def _encode_eval_labels(self, y: ArrayLike) -> np.ndarray:
-        y_arr = _check_y(y)
+        y_arr = check_y(y)
         unknown = np.setdiff1d(np.unique(y_arr), self.classes_)
         if unknown.size:
             raise ValueError(f"eval_set labels {unknown.tolist()} are not classes seen in y.")

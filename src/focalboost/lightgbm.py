@@ -278,7 +278,7 @@ feature_names_in_, n_features_in_
         on that set instead of by cross-fitting (ignored for ``calibration`` in
         ``("focal", None)``).
         """
-        y_enc, weight = self._focal_prepare(y, sample_weight)
+        y_enc, weight = self._focal_prepare(X, y, sample_weight)
         classes = self.classes_
         self._classes = classes
         self._n_classes = len(classes)

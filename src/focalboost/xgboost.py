@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import _num_samples
 
 try:
     import xgboost as xgb
@@ -44,6 +43,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without xgboost
     ) from exc
 
 from focalboost._objective import FocalMetricBase, FocalObjectiveBase, broadcast_init_score
+from focalboost._validation import num_samples
 from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
 
 __all__ = ["FocalMetric", "FocalObjective", "FocalXGBClassifier", "broadcast_init_score"]
@@ -214,7 +214,7 @@ default="focal"
         data-driven calibrator on that set instead of by cross-fitting (ignored
         for ``calibration`` in ``("focal", None)``).
         """
-        y_enc, weight = self._focal_prepare(y, sample_weight)
+        y_enc, weight = self._focal_prepare(X, y, sample_weight)
         self.init_score_ = self._init_score_for(y_enc, weight)
         valid_sets = valid_weights = valid_margins = None
         if eval_set is not None:
@@ -253,7 +253,7 @@ default="focal"
 
     def _raw_margin(self, X: Any, **kwargs: Any) -> np.ndarray:
         kwargs.pop("output_margin", None)
-        n = _num_samples(X)
+        n = num_samples(X)
         zeros = np.zeros((n, self.n_classes_)) if self.n_classes_ > 2 else np.zeros(n)
         return xgb.XGBModel.predict(self, X, output_margin=True, base_margin=zeros, **kwargs)
 
