@@ -43,9 +43,10 @@ def inline(fn: Callable) -> Any:
 
 
 def _temporary_cache_dir() -> str | None:
+    """A writable folder for the cache in the temporary directory, or None."""
     uid = os.getuid() if hasattr(os, "getuid") else "user"
-    path = Path(tempfile.gettempdir()) / f"focalboost-numba-{uid}"
-    try:
+    try:  # gettempdir itself raises when no candidate folder is writable
+        path = Path(tempfile.gettempdir()) / f"focalboost-numba-{uid}"
         path.mkdir(mode=0o700, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
