@@ -26,6 +26,14 @@ Measurements (ratios are focal / baseline, medians):
    ``base_score=0`` and ``base_margin``).  Datasets / DMatrix (XGBoost:
    ``QuantileDMatrix``, i.e. binned) are built once, outside the timed region.
 4. ``init_score`` of 1,000,000 labels (absolute median time).
+6. pure overhead (issue #12): the focal objective at ``gamma=0`` grows the same
+   trees as the built-in log loss, so its extra time is the cost of computing
+   gradients in Python.  300,000 x 20, 60 rounds: ``lgb.train`` (31 leaves)
+   focal / built-in ``binary``; ``xgb.train`` (hist, depth 6) focal / a plain
+   NumPy log-loss custom objective (XGBoost's own custom-objective path costs
+   about 1.09x the built-in before any objective runs; focal / built-in is
+   printed for information).  The largest |raw score| difference to the
+   built-in model is printed to show the trees are the same.
 5. peak extra memory of one objective call, in arrays of the gradient's size,
    beyond the gradient and Hessian themselves, by ``tracemalloc`` (NumPy
    allocations are traced; Numba's own allocations are not, see the note
@@ -70,6 +78,8 @@ TARGETS: dict[str, tuple[float, str]] = {
     "e2e_xgb_binary": (1.10, "≤ 1.10"),
     "e2e_xgb_multi": (1.15, "≤ 1.15"),
     "init_binary": (5.0, "≤ 5 ms"),
+    "overhead_lgb": (1.04, "≤ 1.04"),
+    "overhead_xgb": (1.0, "≤ 1.00"),
     "mem_binary_buf": (2.0, "≤ 2 arrays"),
     "mem_binary_nobuf": (2.0, "≤ 2 arrays"),
     "mem_softmax_buf": (2.0, "≤ 2 arrays"),
@@ -486,6 +496,85 @@ def bench_e2e(threads: int, rows: int, rounds: int, repeats: int) -> dict[str, d
     return res
 
 
+def bench_overhead(threads: int, repeats: int, rows: int = 300_000,
+                   rounds: int = 60) -> dict[str, dict[str, Any]]:
+    """Focal objective at gamma = 0 (same trees as log loss) against the built-in / NumPy."""
+    import lightgbm as lgb
+    import numpy as np
+    import xgboost as xgb
+
+    from focalboost import BinaryFocalLoss
+    from focalboost import lightgbm as fl_lgb
+    from focalboost import xgboost as fl_xgb
+
+    rng = np.random.default_rng(3)
+    x, y = classification_data(rng, rows, 20, 2)
+    loss = BinaryFocalLoss(gamma=0.0)
+    z0 = loss.init_score(y)  # the log odds: the built-in objectives' own start
+    res: dict[str, dict[str, Any]] = {}
+
+    params = {"learning_rate": 0.1, "num_leaves": 31, "num_threads": threads, "verbose": -1,
+              "metric": "None", "force_col_wise": True, "seed": 0, "deterministic": True}
+    d_focal = lgb.Dataset(x, y, init_score=np.full(rows, z0), free_raw_data=False,
+                          params={"verbose": -1}).construct()
+    d_base = lgb.Dataset(x, y, free_raw_data=False, params={"verbose": -1}).construct()
+    obj = fl_lgb.FocalObjective(loss)
+    fits = {
+        "focal": lambda r=rounds: lgb.train({**params, "objective": obj}, d_focal, r),
+        "base": lambda r=rounds: lgb.train({**params, "objective": "binary"}, d_base, r),
+    }
+    t = time_interleaved(fits, repeats, warmup={k: (lambda f=f: f(2)) for k, f in fits.items()})
+    diff = np.abs(fits["focal"]().predict(x[:20000], raw_score=True) + z0
+                  - fits["base"]().predict(x[:20000], raw_score=True)).max()
+    res["overhead_lgb"] = {"focal": med(t["focal"]), "base": med(t["base"]), "diff": diff}
+
+    xp = {"tree_method": "hist", "max_depth": 6, "eta": 0.3, "nthread": threads, "seed": 0}
+    dm_focal = xgb.QuantileDMatrix(x, y, base_margin=np.full(rows, z0), nthread=threads)
+    dm_base = xgb.QuantileDMatrix(x, y, nthread=threads)
+    p_custom = {**xp, "base_score": 0.0, "disable_default_eval_metric": 1}
+    xobj = fl_xgb.FocalObjective(loss)
+    fits = {
+        "focal": lambda r=rounds: xgb.train(p_custom, dm_focal, r, obj=xobj),
+        "custom": lambda r=rounds: xgb.train(p_custom, dm_focal, r, obj=_numpy_logloss),
+        "base": lambda r=rounds: xgb.train({**xp, "objective": "binary:logistic"}, dm_base, r),
+    }
+    t = time_interleaved(fits, repeats, warmup={k: (lambda f=f: f(2)) for k, f in fits.items()})
+    diff = np.abs(fits["focal"]().predict(dm_focal, output_margin=True)
+                  - fits["base"]().predict(dm_base, output_margin=True)).max()
+    res["overhead_xgb"] = {"focal": med(t["focal"]), "base": med(t["custom"]), "diff": diff}
+    res["overhead_xgb_builtin"] = {"focal": med(t["focal"]), "base": med(t["base"])}
+    res["overhead_xgb_custom_builtin"] = {"focal": med(t["custom"]), "base": med(t["base"])}
+    return res
+
+
+def overhead_table(threads: int, res: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        f"## Pure overhead at {threads} thread(s): gamma = 0, the built-in's trees",
+        "",
+        "300,000 × 20, 60 rounds; `lgb.train` 31 leaves, `xgb.train` hist depth 6; "
+        "Dataset / QuantileDMatrix built outside the timed region.",
+        "",
+        "| # | measurement | focal | baseline | ratio | target | |",
+        "|---|---|---:|---:|---:|---:|:-:|",
+    ]
+    for key, label in (
+        ("overhead_lgb", "`lgb.train`, focal γ=0 / built-in `binary`"),
+        ("overhead_xgb", "`xgb.train`, focal γ=0 / NumPy log-loss custom objective"),
+        ("overhead_xgb_builtin", "`xgb.train`, focal γ=0 / built-in `binary:logistic`"),
+        ("overhead_xgb_custom_builtin",
+         "`xgb.train`, NumPy log-loss custom objective / built-in `binary:logistic`"),
+    ):
+        r = res[key]
+        ratio = r["focal"] / r["base"]
+        target, ok = _verdict(key, ratio)
+        lines.append(f"| 6 | {label} | {r['focal']:.2f} s | {r['base']:.2f} s | {ratio:.3f} | "
+                     f"{target} | {ok} |")
+    lines += ["", f"Same trees: max |raw score difference| to the built-in model, LightGBM "
+              f"{res['overhead_lgb']['diff']:.2e}, XGBoost {res['overhead_xgb']['diff']:.2e} "
+              "(XGBoost's built-in computes in float32 with a Hessian floor)."]
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------- reporting
 
 
@@ -661,6 +750,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None,
                    help="thread count (Numba and boosters); default: 2 then 1")
     p.add_argument("--skip-e2e", action="store_true", help="skip the end-to-end fits (3)")
+    p.add_argument("--skip-overhead", action="store_true", help="skip the overhead fits (6)")
+    p.add_argument("--only-overhead", action="store_true", help="run the overhead fits (6) only")
     p.add_argument("--rows", type=int, default=1_000_000,
                    help="rows of the binary end-to-end data (multiclass: rows / 5)")
     p.add_argument("--rounds", type=int, default=100, help="boosting rounds end to end")
@@ -683,7 +774,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     # must precede the first import of numba: the upper bound of set_num_threads
     os.environ.setdefault("NUMBA_NUM_THREADS", str(max(max(thread_counts), os.cpu_count() or 1)))
 
-    fc = None if args.skip_compile else first_call_times(max(thread_counts))
+    fc = None if (args.skip_compile or args.only_overhead) else first_call_times(
+        max(thread_counts))
 
     import numba
 
@@ -694,6 +786,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         print()
     for threads in thread_counts:
         numba.set_num_threads(threads)
+        if not args.skip_overhead:
+            print(overhead_table(threads, bench_overhead(threads, args.e2e_repeats + 2)))
+            print(flush=True)
+        if args.only_overhead:
+            continue
         micro = bench_micro(threads, args.repeats)
         e2e = None
         if not args.skip_e2e:
