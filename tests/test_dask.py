@@ -217,8 +217,8 @@ def test_init_score_matches_single_machine(client, kind, alpha):
     np.testing.assert_allclose(z_dask, z_local, rtol=0, atol=1e-9)
     if n_classes == 2:
         ref = lm.loss_.init_score(y_local, w_local)
-    else:
-        ref = lm.loss_.init_score(y_local, w_local, n_classes=n_classes)
+    else:  # LightGBM's multiclass convention is log p, not centred (issue #14)
+        ref = lm._init_convention(lm.loss_.init_score(y_local, w_local, n_classes=n_classes))
     np.testing.assert_allclose(z_dask, ref, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(y_enc.compute(), y_local)
     if w_local is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 from focalboost.loss import _BOOSTER_DTYPES, BinaryFocalLoss, SoftmaxFocalLoss
 
@@ -114,3 +115,111 @@ def broadcast_init_score(init_score: float | NDArray[np.float64], n_samples: int
     if z0.ndim == 0:
         return np.full(n_samples, float(z0))
     return np.tile(z0, (n_samples, 1))
+
+
+# ----------------------------------------------------------- named metrics on probabilities
+
+
+def _log_loss(y: np.ndarray, proba: np.ndarray, w: np.ndarray | None) -> float:
+    return float(log_loss(y, proba, sample_weight=w, labels=np.arange(proba.shape[1])))
+
+
+def _error_rate(y: np.ndarray, proba: np.ndarray, w: np.ndarray | None) -> float:
+    # binary: positive when p > 0.5 (both boosters' threshold); multiclass: the arg-max
+    pred = (proba[:, 1] > 0.5).astype(np.intp) if proba.shape[1] == 2 else proba.argmax(axis=1)
+    wrong = (pred != y).astype(np.float64)
+    return float(np.average(wrong, weights=w))
+
+
+def _roc_auc(y: np.ndarray, proba: np.ndarray, w: np.ndarray | None) -> float:
+    if proba.shape[1] == 2:
+        return float(roc_auc_score(y, proba[:, 1], sample_weight=w))
+    # XGBoost's multiclass AUC: one-vs-rest, weighted by class prevalence
+    return float(roc_auc_score(y, proba, sample_weight=w, multi_class="ovr", average="weighted",
+                               labels=np.arange(proba.shape[1])))
+
+
+def _average_precision(y: np.ndarray, proba: np.ndarray, w: np.ndarray | None) -> float:
+    return float(average_precision_score(y, proba[:, 1], sample_weight=w))
+
+
+#: What the named metrics compute: kind -> (function, higher is better, binary, multiclass)
+METRIC_KINDS: dict[str, tuple[Any, bool, bool, bool]] = {
+    "log_loss": (_log_loss, False, True, True),
+    "error": (_error_rate, False, True, True),
+    "roc_auc": (_roc_auc, True, True, True),
+    "average_precision": (_average_precision, True, True, False),
+}
+
+
+def resolve_metric_names(
+    names: list[str], aliases: dict[str, str], n_classes: int, booster: str
+) -> list[tuple[str, str]]:
+    """``(name, kind)`` for each metric name; ValueError naming the supported ones.
+
+    ``aliases`` maps the booster's metric names to a kind of :data:`METRIC_KINDS`
+    or to ``"focal_loss"`` (the focal loss itself); kinds that do not apply to
+    the task (binary or multiclass) are refused.
+    """
+    task = 2 if n_classes == 2 else 3
+    supported = [
+        name for name, kind in aliases.items()
+        if kind == "focal_loss" or METRIC_KINDS[kind][2 if task == 2 else 3]
+    ]
+    out = []
+    for name in names:
+        if name not in supported:
+            what = "binary" if task == 2 else f"{n_classes}-class"
+            raise ValueError(
+                f"eval metric {name!r} is not supported for a {what} focal {booster} model; "
+                f"supported names: {sorted(supported)} (evaluated on the probabilities of the "
+                "focal map), or pass a callable."
+            )
+        out.append((name, aliases[name]))
+    return out
+
+
+class PosteriorMetricBase:
+    """A named metric of the booster, evaluated on the model's probabilities.
+
+    The booster hands a custom-objective model's metrics raw margins, on
+    which its built-in metrics (log loss, error, AUC) would be meaningless.
+    This one maps the margins to probabilities with the focal-to-posterior map
+    (what ``predict_proba`` returns with ``calibration="focal"``) and computes
+    the metric there, with the eval set's sample weights.
+
+    Parameters
+    ----------
+    loss : BinaryFocalLoss or SoftmaxFocalLoss
+        The loss of the model; defines the map.
+    name : str
+        Name reported to the booster (the booster's own metric name).
+    kind : {"log_loss", "error", "roc_auc", "average_precision"}
+        What is computed: scikit-learn's ``log_loss``; the (weighted) error
+        rate, a binary prediction being positive when its probability
+        exceeds 0.5 and a multiclass one the arg-max; ``roc_auc_score``
+        (multiclass: one-vs-rest, weighted by prevalence); and
+        ``average_precision_score``.
+    """
+
+    def __init__(self, loss: FocalLoss, name: str, kind: str) -> None:
+        self.loss = _check_loss(loss)
+        if kind not in METRIC_KINDS:
+            raise ValueError(f"kind must be one of {sorted(METRIC_KINDS)}, got {kind!r}.")
+        self.name = name
+        self.kind = kind
+        self.__name__ = name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.loss!r}, name={self.name!r}, kind={self.kind!r})"
+
+    @property
+    def higher_better(self) -> bool:
+        """Whether larger values are better (AUC, average precision)."""
+        return METRIC_KINDS[self.kind][1]
+
+    def value(self, y_true: Any, raw_score: np.ndarray, weight: Any) -> float:
+        """The metric of the probabilities of margins ``raw_score``."""
+        proba = self.loss.posterior_proba(np.asarray(raw_score))
+        y = np.asarray(y_true).astype(np.intp)
+        return METRIC_KINDS[self.kind][0](y, proba, _weights_or_none(weight))

@@ -27,6 +27,8 @@ def num_samples(X: Any) -> int:
         return int(shape[0])
     if hasattr(X, "__len__"):
         return len(X)
+    if hasattr(X, "__array__"):
+        return int(np.asarray(X).shape[0])
     raise TypeError(f"Expected an array-like with rows as input, got {type(X).__name__}.")
 
 

@@ -50,12 +50,14 @@ from sklearn.utils.validation import check_is_fitted
 from focalboost._validation import check_y as _check_y
 from focalboost.calibration import DATA_DRIVEN_CALIBRATIONS, check_calibration, fit_calibrator
 from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
-from focalboost.lightgbm import FocalLGBMClassifier
+from focalboost.lightgbm import FocalLGBMClassifier, lightgbm_init_convention
 from focalboost.lightgbm import FocalMetric as LGBMFocalMetric
 from focalboost.lightgbm import FocalObjective as LGBMFocalObjective
+from focalboost.lightgbm import fold_init_score as lgb_fold_init_score
 from focalboost.xgboost import FocalMetric as XGBFocalMetric
 from focalboost.xgboost import FocalObjective as XGBFocalObjective
 from focalboost.xgboost import FocalXGBClassifier, focal_booster_params
+from focalboost.xgboost import fold_init_score as xgb_fold_init_score
 
 __all__ = ["FocalDaskLGBMClassifier", "FocalDaskXGBClassifier"]
 
@@ -244,7 +246,7 @@ class _FocalDaskMixin(FocalClassifierMixin):
             totals = totals * extra
         if k == 2:
             return self.loss_.init_score(np.arange(k), totals)
-        return self.loss_.init_score(np.arange(k), totals, n_classes=k)
+        return self._init_convention(self.loss_.init_score(np.arange(k), totals, n_classes=k))
 
     def _class_weight_factors(self, counts: np.ndarray) -> np.ndarray | None:
         return None
@@ -435,6 +437,7 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
     """
 
     _booster_name = "lightgbm"
+    _init_convention = staticmethod(lightgbm_init_convention)
 
     def __init__(
         self,
@@ -585,6 +588,8 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
         self._class_map = {c: i for i, c in enumerate(self.classes_.tolist())}
         self._class_weight = worker_cw
         self._objective = objective
+        if kwargs.get("init_model") is None:  # as FocalLGBMClassifier: the booster carries it
+            lgb_fold_init_score(self._Booster, self.init_score_)
         self._fit_calibration_dask(calibration_set)
         return self
 
@@ -703,6 +708,7 @@ class FocalDaskXGBClassifier(_FocalDaskMixin, DaskXGBClassifier):
             )
         finally:
             self.objective, self.eval_metric = saved
+        xgb_fold_init_score(self.get_booster(), self.init_score_)
         self._fit_calibration_dask(calibration_set)
         return self
 

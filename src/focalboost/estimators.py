@@ -29,6 +29,9 @@ from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
 FOCAL_PARAMS = ("gamma", "alpha", "hessian", "hessian_factor", "calibration", "calibration_cv")
 
 _SIDECAR_SUFFIX = ".focalboost.json"
+#: Version of the ``save_model`` sidecar.  1 (focalboost 0.1, no version field):
+#: the booster file lacks the init score.  2: the booster carries it.
+SIDECAR_FORMAT_VERSION = 2
 
 
 def resolve_alpha(
@@ -98,8 +101,9 @@ class FocalClassifierMixin:
     """Focal-loss behaviour shared by the LightGBM and XGBoost classifiers.
 
     Subclasses provide ``_booster_name`` (``"lightgbm"`` or ``"xgboost"``),
-    ``_raw_margin(X, **kwargs)`` (booster margins without the init score) and
-    the booster's fit; they call :meth:`_focal_prepare` before training.
+    the booster's fit (they call :meth:`_focal_prepare` before training and
+    fold the init score into the booster after it) and the prediction methods
+    of their plain class, which map margins with :meth:`_proba_from_raw`.
     """
 
     _booster_name = ""
@@ -117,14 +121,15 @@ class FocalClassifierMixin:
 
     # -- fitting ---------------------------------------------------------------------
 
-    def _focal_prepare(self, X: Any, y: ArrayLike, sample_weight: ArrayLike | None):
+    def _focal_prepare(self, y: ArrayLike, sample_weight: ArrayLike | None, X: Any = None):
         """Check ``X``, encode labels and build the loss (the subclass sets the init score).
 
         Returns ``(y_enc, weight)`` where ``weight`` are the sample weights to hand
         to the booster (binary per-class ``alpha`` sequences fold their overall
         scale into it), or None.
         """
-        check_n_samples(X, type(self).__name__)
+        if X is not None:
+            check_n_samples(X, type(self).__name__)
         y_arr = check_y(y)
         le = LabelEncoder().fit(y_arr)
         y_enc = le.transform(y_arr).astype(np.intp)
@@ -192,7 +197,13 @@ class FocalClassifierMixin:
             weight = extra if weight is None else weight * extra
         if isinstance(self.loss_, BinaryFocalLoss):
             return self.loss_.init_score(y_enc, weight)
-        return self.loss_.init_score(y_enc, weight, n_classes=self.n_classes_)
+        return self._init_convention(
+            self.loss_.init_score(y_enc, weight, n_classes=self.n_classes_))
+
+    @staticmethod
+    def _init_convention(z0: np.ndarray) -> np.ndarray:
+        """The booster's form of multiclass init margins (default: centred, XGBoost's)."""
+        return z0
 
     def _class_weight_rows(self, y_enc: np.ndarray) -> np.ndarray | None:
         """Row weights the booster wrapper applies on its own (LightGBM ``class_weight``)."""
@@ -224,43 +235,29 @@ class FocalClassifierMixin:
 
     # -- prediction ------------------------------------------------------------------
 
-    def _raw_margin(self, X: Any, **kwargs: Any) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
-
-    def decision_function(self, X: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Raw margins including the init score: (n,) binary, (n, K) multiclass."""
+    def _check_focal_fitted(self) -> None:
         check_is_fitted(self, "loss_")
-        raw = np.asarray(self._raw_margin(X, **kwargs), dtype=np.float64)
-        return raw + np.asarray(self.init_score_)
 
     def _proba_from_raw(self, raw: np.ndarray) -> NDArray[np.float64]:
+        """Probabilities of margins ``raw`` (init score included), as ``calibration`` says.
+
+        ``calibration=None`` gives the link inverse of the margins (sigmoid or
+        softmax), which for ``gamma > 0`` is *not* a calibrated probability;
+        ``"focal"`` (default) applies the closed-form focal-to-posterior map;
+        the data-driven calibrators are described in :mod:`focalboost.calibration`.
+        """
+        raw = np.asarray(raw, dtype=np.float64)
         if self.calibration is None:
             return self.loss_.predict_proba(raw)
         if self.calibration == "focal" or self.calibrator_ is None:
             return self.loss_.posterior_proba(raw)
         return self.calibrator_.predict_proba(raw)
 
-    def predict_proba(self, X: Any, **kwargs: Any) -> NDArray[np.float64]:
-        """Class probabilities, shape (n, n_classes), rows summing to one.
-
-        ``calibration=None`` gives the link inverse of the margins (sigmoid or
-        softmax), which for ``gamma > 0`` is *not* a calibrated probability;
-        ``"focal"`` (default) applies the closed-form focal-to-posterior map;
-        the data-driven calibrators are described in :mod:`focalboost.calibration`.
-        Keyword arguments (e.g. ``num_iteration`` / ``iteration_range``) go to the
-        booster's prediction.
-        """
-        return self._proba_from_raw(self.decision_function(X, **kwargs))
-
-    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
-        """Class labels: the argmax of :meth:`predict_proba`."""
-        proba = self.predict_proba(X, **kwargs)
-        return self.classes_[np.argmax(proba, axis=1)]
-
     # -- persistence -----------------------------------------------------------------
 
     def _focal_state(self) -> dict:
         state: dict[str, Any] = {
+            "format_version": SIDECAR_FORMAT_VERSION,
             "estimator": type(self).__name__,
             "params": {k: v for k, v in self.get_params(deep=False).items() if _jsonable(v)},
             "classes": self.classes_.tolist(),
@@ -286,11 +283,13 @@ class FocalClassifierMixin:
     def save_model(self, path: str | Path) -> None:
         """Save the native booster to ``path`` and the focal state beside it.
 
-        The booster file is the booster's own format (loadable by plain
-        LightGBM / XGBoost, which then give margins *without* the init score);
-        ``path + ".focalboost.json"`` holds what focalboost adds: classes,
-        init score, focal parameters and the calibrator.  Reload with
-        :meth:`load_model`.
+        The booster file is the booster's own format and carries the init
+        score: plain LightGBM / XGBoost loading it give the same raw margins as
+        :meth:`decision_function`, and their probabilities are the link
+        inverse of those margins (``calibration=None``).  ``path +
+        ".focalboost.json"`` holds what focalboost adds: a format version,
+        classes, init score, focal parameters and the calibrator.  Reload with
+        :meth:`load_model` for the calibrated probabilities.
         """
         check_is_fitted(self, "loss_")
         path = Path(path)
@@ -305,20 +304,29 @@ class FocalClassifierMixin:
         identical to those of the saved estimator.
         """
         path = Path(path)
-        state = json.loads(Path(str(path) + _SIDECAR_SUFFIX).read_text())
+        sidecar = Path(str(path) + _SIDECAR_SUFFIX)
+        state = json.loads(sidecar.read_text())
+        version = state.get("format_version", 1)  # focalboost 0.1 wrote no version
+        if not isinstance(version, int) or not 1 <= version <= SIDECAR_FORMAT_VERSION:
+            raise ValueError(
+                f"{sidecar} has format version {version!r}; this focalboost reads versions 1 "
+                f"to {SIDECAR_FORMAT_VERSION}. It was probably written by a newer focalboost: "
+                "upgrade focalboost to load it."
+            )
         if state["estimator"] != cls.__name__:
             raise ValueError(
                 f"{path} holds a {state['estimator']}; load it with that class, not {cls.__name__}."
             )
         est = cls(**state["params"])
         est._restore_focal_state(state)
-        est._load_booster(path)
+        # version 1 booster files lack the init score: fold it in on loading
+        est._load_booster(path, fold=version == 1)
         return est
 
     def _save_booster(self, path: Path) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    def _load_booster(self, path: Path) -> None:  # pragma: no cover
+    def _load_booster(self, path: Path, fold: bool = False) -> None:  # pragma: no cover
         raise NotImplementedError
 
 

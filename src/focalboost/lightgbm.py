@@ -12,17 +12,26 @@ Native API::
                         init_score=broadcast_init_score(z0, len(y_train)))
     valid = lgb.Dataset(X_valid, y_valid, reference=train,
                         init_score=broadcast_init_score(z0, len(y_valid)))
-    booster = lgb.train({"objective": FocalObjective(loss), "verbose": -1}, train,
-                        valid_sets=[valid], feval=FocalMetric(loss),
+    booster = lgb.train({"objective": FocalObjective(loss), "metric": "None",
+                         "verbose": -1}, train, valid_sets=[valid],
+                        feval=[FocalMetric(loss), PosteriorMetric(loss, "binary_logloss")],
                         callbacks=[lgb.early_stopping(50)])
-    raw = booster.predict(X_test, raw_score=True) + z0   # LightGBM does not add it back
-    proba = loss.posterior_proba(raw)                    # or loss.predict_proba(raw)
+    fold_init_score(booster, z0)              # the booster now carries the init score
+    raw = booster.predict(X_test, raw_score=True)
+    proba = loss.posterior_proba(raw)         # or loss.predict_proba(raw)
 
-Set ``"metric": "None"`` in the parameters to silence LightGBM's own metric,
-which would otherwise be computed on raw margins.  For a multiclass
-:class:`~focalboost.SoftmaxFocalLoss`, pass ``"num_class": K``;
-``hessian_factor="lightgbm"`` makes ``gamma = 0`` reproduce the built-in
-``multiclass`` objective.
+LightGBM does not keep a ``Dataset``'s ``init_score`` in the model; its
+built-in objectives add their starting score to the first iteration's trees
+instead, and :func:`fold_init_score` does the same for a focal booster (and
+declares the built-in objective with the same link, so that plain LightGBM,
+SHAP and converters read the file as a binary or multiclass model).
+
+Set ``"metric": "None"`` in the parameters: LightGBM would compute its own
+metrics on raw margins.  :class:`PosteriorMetric` computes a named metric
+(``"binary_logloss"``, ``"auc"``, ...) on the probabilities of the focal map
+instead.  For a multiclass :class:`~focalboost.SoftmaxFocalLoss`, pass
+``"num_class": K`` and (n, K) init scores; ``hessian_factor="lightgbm"`` makes
+``gamma = 0`` reproduce the built-in ``multiclass`` objective.
 
 The same objects work as ``objective=`` and ``eval_metric=`` of
 ``lightgbm.LGBMClassifier``; :class:`focalboost.FocalLGBMClassifier` does all of
@@ -36,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import logsumexp
 
 try:
     import lightgbm as lgb
@@ -45,12 +55,42 @@ except ImportError as exc:  # pragma: no cover - exercised only without lightgbm
         "`pip install 'focalboost[lightgbm]'`."
     ) from exc
 
-from focalboost._objective import FocalMetricBase, FocalObjectiveBase, broadcast_init_score
+from focalboost._objective import (
+    FocalMetricBase,
+    FocalObjectiveBase,
+    PosteriorMetricBase,
+    broadcast_init_score,
+    resolve_metric_names,
+)
 from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
 
-__all__ = ["FocalLGBMClassifier", "FocalMetric", "FocalObjective", "broadcast_init_score"]
+__all__ = [
+    "FocalLGBMClassifier",
+    "FocalMetric",
+    "FocalObjective",
+    "PosteriorMetric",
+    "broadcast_init_score",
+    "fold_init_score",
+]
 
 _METRIC_ALIASES = ("metric", "metrics", "metric_types")
+#: LightGBM's metric names (and aliases) that focal models evaluate on probabilities
+METRIC_NAMES: dict[str, str] = {
+    "binary_logloss": "log_loss",
+    "binary": "log_loss",
+    "binary_error": "error",
+    "auc": "roc_auc",
+    "average_precision": "average_precision",
+    "multi_logloss": "log_loss",
+    "multiclass": "log_loss",
+    "softmax": "log_loss",
+    "multi_error": "error",
+    "focal_loss": "focal_loss",
+}
+_BINARY_ONLY_NAMES = ("binary_logloss", "binary", "binary_error", "auc", "average_precision")
+_MULTICLASS_ONLY_NAMES = ("multi_logloss", "multiclass", "softmax", "multi_error")
+#: ``metric`` values that mean "no metric" in LightGBM
+_NO_METRIC = ("none", "null", "na", "custom", "")
 # LightGBM 4.7 deprecates ``eval_set`` in favour of ``eval_X`` / ``eval_y``
 _HAS_EVAL_XY = "eval_X" in inspect.signature(lgb.LGBMModel.fit).parameters
 
@@ -104,6 +144,166 @@ class FocalMetric(FocalMetricBase):
         return self.name, self.value(preds_or_y_true, data_or_y_pred, weight), False
 
 
+class PosteriorMetric(PosteriorMetricBase):
+    """A LightGBM metric name evaluated on the probabilities of the focal map.
+
+    ``PosteriorMetric(loss, "binary_logloss")`` computes what LightGBM's
+    ``binary_logloss`` would compute on the probabilities that
+    ``predict_proba`` returns with ``calibration="focal"``, not on raw margins.
+    Names: ``"binary_logloss"`` (``"binary"``), ``"binary_error"``,
+    ``"auc"``, ``"average_precision"`` for binary models; ``"multi_logloss"``
+    (``"multiclass"``, ``"softmax"``) and ``"multi_error"`` for multiclass
+    ones.  Native: ``feval=PosteriorMetric(loss, name)``; scikit-learn API:
+    ``eval_metric=``.  Returns ``(name, value, is_higher_better)``.
+    """
+
+    def __init__(self, loss: Any, name: str) -> None:
+        n_classes = _n_classes_of(loss)
+        names = {k: v for k, v in _names_for(n_classes).items() if v != "focal_loss"}
+        ((_, kind),) = resolve_metric_names([name], names, n_classes, "LightGBM")
+        super().__init__(loss, name, kind)
+
+    def __call__(
+        self, preds_or_y_true: Any, data_or_y_pred: Any, weight: Any = None, group: Any = None
+    ) -> tuple[str, float, bool]:
+        if isinstance(data_or_y_pred, lgb.Dataset):
+            data = data_or_y_pred
+            value = self.value(data.get_label(), preds_or_y_true, data.get_weight())
+        else:
+            value = self.value(preds_or_y_true, data_or_y_pred, weight)
+        return self.name, value, self.higher_better
+
+
+def _n_classes_of(loss: Any) -> int:
+    return 2 if getattr(loss, "n_classes", None) == 2 else 3
+
+
+def _names_for(n_classes: int) -> dict[str, str]:
+    skip = _MULTICLASS_ONLY_NAMES if n_classes == 2 else _BINARY_ONLY_NAMES
+    return {k: v for k, v in METRIC_NAMES.items() if k not in skip}
+
+
+# ---------------------------------------------------------------------- init score folding
+
+#: LightGBM writes a leaf value this close to zero as 0 (``kZeroThreshold``)
+_ZERO_THRESHOLD = 1e-35
+
+
+def _shifted(line: str, shift: float) -> str:
+    key, values = line.split("=", 1)
+    out = []
+    for text in values.split():
+        v = float(text) + shift
+        out.append(repr(0.0 if abs(v) <= _ZERO_THRESHOLD else v))
+    return key + "=" + " ".join(out)
+
+
+def _shift_tree(block: str, shift: float) -> str:
+    """A tree's text with ``shift`` added to every leaf and node value (LightGBM's AddBias)."""
+    lines = block.split("\n")
+    keys = {"leaf_value", "internal_value"}
+    if "is_linear=1" in lines:
+        keys.add("leaf_const")  # a linear leaf outputs leaf_const + coefficients · x
+    return "\n".join(_shifted(ln, shift) if ln.split("=", 1)[0] in keys else ln for ln in lines)
+
+
+def fold_init_score(
+    booster: lgb.Booster, init_score: float | np.ndarray, objective: str | None = "auto"
+) -> lgb.Booster:
+    """Fold a constant init score into a trained LightGBM booster, in place.
+
+    LightGBM's built-in objectives start boosting from a constant score and
+    add it to the leaves of the first iteration's trees (``Tree::AddBias``),
+    so the model file carries it.  A booster trained with
+    ``Dataset(init_score=...)`` does not: its raw scores lack the init score.
+    This function adds ``init_score`` (one value, or one per class) to every
+    leaf and node value of the first iteration's trees, exactly as LightGBM
+    does for its own objectives.  Afterwards ``booster.predict(X,
+    raw_score=True)`` includes the init score, and so do a ``save_model``
+    file, ``pred_contrib`` (the init score is part of the expected value, the
+    last column) and SHAP.
+
+    ``start_iteration`` / ``num_iteration`` then mean what they mean for a
+    built-in objective: the init score belongs to the first iteration, so a
+    prediction that starts after it (``start_iteration >= 1``) leaves it out.
+
+    Call it once, on a booster trained from ``init_score`` with a constant
+    per-class value (a second call would add it twice).
+
+    Parameters
+    ----------
+    booster : lightgbm.Booster
+        A trained booster (for example from ``lgb.train`` with a
+        :class:`FocalObjective` and a ``Dataset`` whose ``init_score`` was
+        ``broadcast_init_score(init_score, n)``).
+    init_score : float or array-like of shape (n_classes,)
+        The constant init score of the training rows.
+    objective : "auto" or None, default="auto"
+        ``"auto"``: when the model has no objective (a custom objective was
+        used), declare the built-in objective with the same link,
+        ``binary sigmoid:1`` or ``multiclass num_class:K``, so that plain
+        LightGBM's ``predict`` returns ``σ``/softmax of the margins (the
+        uncalibrated link inverse) and tools that read the model (SHAP,
+        ONNX converters) see a classifier.  None: leave the header alone.
+
+    Returns
+    -------
+    booster : lightgbm.Booster
+        The same booster, modified.
+    """
+    if not isinstance(booster, lgb.Booster):
+        raise TypeError(f"booster must be a lightgbm.Booster, got {type(booster).__name__}.")
+    if objective not in ("auto", None):
+        raise ValueError(f"objective must be 'auto' or None, got {objective!r}.")
+    model = booster.model_to_string(num_iteration=-1)
+    start = model.find("\nTree=0\n") + 1
+    if start == 0:
+        raise ValueError("the booster has no trees; train it before folding an init score.")
+    header = model[:start].split("\n")
+    fields = dict(ln.split("=", 1) for ln in header if "=" in ln)
+    per_iteration = int(fields["num_tree_per_iteration"])
+    z0 = np.atleast_1d(np.asarray(init_score, dtype=np.float64))
+    if z0.shape != (per_iteration,) or not np.all(np.isfinite(z0)):
+        raise ValueError(
+            f"init_score must be {per_iteration} finite value(s) (one per tree of an "
+            f"iteration), got {np.asarray(init_score).tolist()!r}."
+        )
+    sizes = [int(v) for v in fields["tree_sizes"].split()]
+    blocks, pos = [], start
+    for size in sizes:
+        blocks.append(model[pos:pos + size])
+        pos += size
+    tail = model[pos:]
+    if not all(b.startswith(f"Tree={i}\n") for i, b in enumerate(blocks)):
+        raise ValueError("unexpected LightGBM model format: trees do not follow tree_sizes.")
+    if "average_output" in header:
+        raise ValueError(
+            "fold_init_score does not apply to random-forest boosters (boosting='rf'): "
+            "LightGBM trains those with built-in objectives only, and without an init score."
+        )
+    shifted = [_shift_tree(b, float(z0[i])) if i < per_iteration else b
+               for i, b in enumerate(blocks)]
+    new_header = []
+    for ln in header:
+        if ln.startswith("tree_sizes="):
+            ln = "tree_sizes=" + " ".join(str(len(b.encode())) for b in shifted)
+        new_header.append(ln)
+        if objective == "auto" and ln.startswith("max_feature_idx=") and "objective" not in fields:
+            k = int(fields["num_class"])
+            new_header.append("objective=binary sigmoid:1" if k == 1
+                              else f"objective=multiclass num_class:{k}")
+    booster.model_from_string("\n".join(new_header) + "".join(shifted) + tail)
+    return booster
+
+
+def lightgbm_init_convention(z0: np.ndarray) -> np.ndarray:
+    """Multiclass init margins as LightGBM's ``multiclass`` starts: ``log p``, not centred.
+
+    The softmax is the same; the raw scores then equal the built-in objective's.
+    """
+    return z0 - logsumexp(z0)
+
+
 class FocalLGBMClassifier(FocalClassifierMixin, lgb.LGBMClassifier):
     """LightGBM classifier trained with the focal loss (binary and multiclass).
 
@@ -111,11 +311,24 @@ class FocalLGBMClassifier(FocalClassifierMixin, lgb.LGBMClassifier):
     LightGBM parameter keeps its name and default (except ``objective``, which is
     always focal), and ``fit`` follows ``LGBMClassifier.fit`` (``eval_set``,
     ``eval_sample_weight``, ``callbacks=[lightgbm.early_stopping(...)]`` ...).
-    Labels of any type are encoded as scikit-learn does; the focal-optimal
-    constant init score is computed at fit time, used for the training and eval
-    sets and added back at prediction.  With no ``metric`` parameter, the eval
-    metric is the weighted mean focal loss of the eval set (lower is better), so
-    early stopping watches the training objective.
+    Labels of any type are encoded as scikit-learn does; boosting starts from
+    the focal-optimal constant init score, which is then folded into the first
+    trees (:func:`fold_init_score`), as LightGBM's built-in objectives do with
+    theirs: ``booster_``, ``save_model`` files, ``predict(X, raw_score=True)``,
+    ``pred_contrib`` and SHAP all include it.  Every ``predict`` option of
+    ``LGBMClassifier`` works (``raw_score``, ``pred_leaf``, ``pred_contrib``,
+    ``start_iteration``, ``num_iteration``).
+
+    Eval metrics: with no ``metric`` parameter, the weighted mean focal loss
+    of each eval set (``"focal_loss"``, lower is better), so early stopping
+    watches the training objective.  LightGBM metric names in ``metric`` (which
+    replace that default, as they replace a built-in objective's) or in
+    ``fit(eval_metric=...)`` (added to it) are evaluated on the probabilities
+    of the focal map, not on raw margins: ``"binary_logloss"``,
+    ``"binary_error"``, ``"auc"``, ``"average_precision"`` (binary),
+    ``"multi_logloss"``, ``"multi_error"`` (multiclass), ``"focal_loss"``;
+    ``metric="None"`` leaves only ``eval_metric``.  Other names raise
+    ``ValueError``; callables get raw margins, as LightGBM gives them.
 
     Parameters
     ----------
@@ -158,7 +371,10 @@ reg_lambda, random_state, n_jobs, importance_type, **kwargs
     loss_ : BinaryFocalLoss or SoftmaxFocalLoss
         The loss the booster was trained with.
     init_score_ : float or ndarray of shape (n_classes,)
-        Focal-optimal constant margin the boosting started from.
+        Focal-optimal constant margin the boosting started from, already
+        included in ``booster_`` (multiclass: ``log p0_k``, the log of the
+        focal-optimal constant probabilities, as LightGBM's ``multiclass``
+        starts from the log class frequencies).
     alpha_ : ndarray of shape (n_classes,) or None
         Resolved per-class focal weights.
     calibrator_ : object or None
@@ -240,14 +456,43 @@ feature_names_in_, n_features_in_
 
         return compute_sample_weight(cw, y_enc)
 
+    @staticmethod
+    def _init_convention(z0: np.ndarray) -> np.ndarray:
+        return lightgbm_init_convention(z0)
+
     def _process_params(self, stage: str) -> dict[str, Any]:
         params = super()._process_params(stage)
         for key in FOCAL_PARAMS:
             params.pop(key, None)
-        if not any(alias in self._other_params for alias in _METRIC_ALIASES):
-            # never a built-in metric on raw focal margins by default
-            params["metric"] = "None"
+        for alias in _METRIC_ALIASES:
+            params.pop(alias, None)
+        # never a built-in metric on raw focal margins: names become PosteriorMetric
+        params["metric"] = "None"
         return params
+
+    def _metric_param_names(self) -> list[str] | None:
+        """The ``metric`` parameter as a list of names (None when it is not set)."""
+        value = next((self._other_params[a] for a in _METRIC_ALIASES
+                      if a in self._other_params), None)
+        if value is None:
+            return None
+        names = value.split(",") if isinstance(value, str) else list(value)
+        names = [str(n).strip() for n in names]
+        return [n for n in names if n.lower() not in _NO_METRIC]
+
+    def _eval_metrics(self, eval_metric: Any) -> list[Any]:
+        """The feval list: ``metric`` names (or the focal loss), then ``eval_metric``."""
+        names = self._metric_param_names()
+        requested = ["focal_loss"] if names is None else names
+        extra = [] if eval_metric is None else (
+            list(eval_metric) if isinstance(eval_metric, (list, tuple)) else [eval_metric])
+        requested += [m for m in extra if isinstance(m, str) and m not in requested]
+        table = _names_for(self.n_classes_)
+        metrics: list[Any] = []
+        for name, kind in resolve_metric_names(requested, table, self.n_classes_, "LightGBM"):
+            metrics.append(FocalMetric(self.loss_) if kind == "focal_loss"
+                           else PosteriorMetric(self.loss_, name))
+        return metrics + [m for m in extra if not isinstance(m, str)]
 
     def fit(  # type: ignore[override]
         self,
@@ -278,7 +523,15 @@ feature_names_in_, n_features_in_
         on that set instead of by cross-fitting (ignored for ``calibration`` in
         ``("focal", None)``).
         """
-        y_enc, weight = self._focal_prepare(X, y, sample_weight)
+        boosting = next((self._other_params[a] for a in ("boosting", "boost", "boosting_type")
+                         if a in self._other_params), self.boosting_type)
+        if str(boosting).lower() in ("rf", "random_forest"):
+            raise ValueError(
+                f"boosting_type={boosting!r} is not supported by {type(self).__name__}: "
+                "LightGBM's random-forest mode refuses an init score, and focal boosting "
+                "starts from the focal-optimal one; use boosting_type='gbdt' or 'dart'."
+            )
+        y_enc, weight = self._focal_prepare(y, sample_weight, X)
         classes = self.classes_
         self._classes = classes
         self._n_classes = len(classes)
@@ -313,9 +566,7 @@ feature_names_in_, n_features_in_
                 valid_weights.append(self._scaled_eval_weight(wv, len(yv_enc)))
                 user = None if eval_init_score is None else eval_init_score[i]
                 valid_inits.append(self._init_rows(len(yv_enc), user))
-        metrics = [FocalMetric(self.loss_)]
-        if eval_metric is not None:
-            metrics += list(eval_metric) if isinstance(eval_metric, list) else [eval_metric]
+        metrics = self._eval_metrics(eval_metric)
 
         eval_kwargs: dict[str, Any] = {"eval_set": valid_sets}
         if _HAS_EVAL_XY and valid_sets is not None:
@@ -323,35 +574,108 @@ feature_names_in_, n_features_in_
                 "eval_X": tuple(v[0] for v in valid_sets),
                 "eval_y": tuple(v[1] for v in valid_sets),
             }
+        # with init_model, LightGBM starts from its predictions (and would override ours)
+        start = init_model is None
         lgb.LGBMModel.fit(
             self,
             X,
             y_enc,
             sample_weight=weight,
-            init_score=self._init_rows(len(y_enc), init_score),
+            init_score=self._init_rows(len(y_enc), init_score) if start else init_score,
             **eval_kwargs,
             eval_names=eval_names,
             eval_sample_weight=valid_weights,
             eval_class_weight=eval_class_weight,
-            eval_init_score=valid_inits,
+            eval_init_score=valid_inits if start else eval_init_score,
             eval_metric=metrics,
             feature_name=feature_name,
             categorical_feature=categorical_feature,
             callbacks=callbacks,
             init_model=init_model,
         )
+        if start:
+            fold_init_score(self._Booster, self.init_score_)
         self._fit_calibration(X, y_enc, weight, calibration_set)
         return self
 
-    def _raw_margin(self, X: Any, **kwargs: Any) -> np.ndarray:
-        kwargs.pop("raw_score", None)
-        return lgb.LGBMModel.predict(self, X, raw_score=True, **kwargs)
+    # -- prediction: the options of LGBMClassifier -------------------------------------
+
+    def decision_function(  # type: ignore[override]
+        self,
+        X: Any,
+        *,
+        start_iteration: int = 0,
+        num_iteration: int | None = None,
+        validate_features: bool = False,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """Raw margins of the booster, init score included: (n,) binary, (n, K) multiclass.
+
+        The same as ``predict(X, raw_score=True)`` and
+        ``booster_.predict(X, raw_score=True)``.
+        """
+        self._check_focal_fitted()
+        return lgb.LGBMModel.predict(
+            self, X, raw_score=True, start_iteration=start_iteration,
+            num_iteration=num_iteration, validate_features=validate_features, **kwargs)
+
+    def predict_proba(  # type: ignore[override]
+        self,
+        X: Any,
+        raw_score: bool = False,
+        start_iteration: int = 0,
+        num_iteration: int | None = None,
+        pred_leaf: bool = False,
+        pred_contrib: bool = False,
+        validate_features: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Class probabilities (n, n_classes), calibrated as ``calibration`` says.
+
+        As in ``LGBMClassifier.predict_proba``, ``raw_score=True`` returns the
+        raw margins, ``pred_leaf=True`` the leaf indices and
+        ``pred_contrib=True`` the SHAP contributions (margin space; the last
+        column of each class is the expected value, init score included),
+        with LightGBM's shapes.
+        """
+        if raw_score or pred_leaf or pred_contrib:
+            self._check_focal_fitted()
+            return lgb.LGBMModel.predict(
+                self, X, raw_score=raw_score, start_iteration=start_iteration,
+                num_iteration=num_iteration, pred_leaf=pred_leaf, pred_contrib=pred_contrib,
+                validate_features=validate_features, **kwargs)
+        raw = self.decision_function(X, start_iteration=start_iteration,
+                                     num_iteration=num_iteration,
+                                     validate_features=validate_features, **kwargs)
+        return self._proba_from_raw(raw)
+
+    def predict(  # type: ignore[override]
+        self,
+        X: Any,
+        raw_score: bool = False,
+        start_iteration: int = 0,
+        num_iteration: int | None = None,
+        pred_leaf: bool = False,
+        pred_contrib: bool = False,
+        validate_features: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Class labels; ``raw_score``, ``pred_leaf``, ``pred_contrib`` as in ``LGBMClassifier``."""
+        result = self.predict_proba(
+            X, raw_score=raw_score, start_iteration=start_iteration,
+            num_iteration=num_iteration, pred_leaf=pred_leaf, pred_contrib=pred_contrib,
+            validate_features=validate_features, **kwargs)
+        if raw_score or pred_leaf or pred_contrib:
+            return result
+        return self.classes_[np.argmax(result, axis=1)]
 
     def _save_booster(self, path: Path) -> None:
         self.booster_.save_model(str(path), num_iteration=self.best_iteration_ or None)
 
-    def _load_booster(self, path: Path) -> None:
+    def _load_booster(self, path: Path, fold: bool = False) -> None:
         booster = lgb.Booster(model_file=str(path))
+        if fold:  # written by focalboost 0.1: the init score was not in the file
+            fold_init_score(booster, self.init_score_)
         self._Booster = booster
         self._n_features = booster.num_feature()
         self._n_features_in = booster.num_feature()

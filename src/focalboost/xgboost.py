@@ -14,26 +14,36 @@ Native API::
                          base_margin=broadcast_init_score(z0, len(y_valid)))
     booster = xgb.train({"base_score": 0.0, "disable_default_eval_metric": 1},
                         dtrain, num_boost_round=500, obj=FocalObjective(loss),
-                        custom_metric=FocalMetric(loss), evals=[(dvalid, "valid")],
-                        early_stopping_rounds=50)
-    dtest = xgb.DMatrix(X_test, base_margin=broadcast_init_score(z0, len(X_test)))
-    raw = booster.predict(dtest, output_margin=True,
+                        custom_metric=MetricList([FocalMetric(loss),
+                                                  PosteriorMetric(loss, "logloss")]),
+                        evals=[(dvalid, "valid")], early_stopping_rounds=50)
+    fold_init_score(booster, z0)   # the intercept is now z0; objective binary:logistic
+    raw = booster.predict(xgb.DMatrix(X_test), output_margin=True,
                           iteration_range=(0, booster.best_iteration + 1))
+    proba = loss.posterior_proba(raw)
 
-``base_score=0`` matters: with a custom objective XGBoost otherwise adds its
-default ``base_score`` to every margin.  A prediction ``DMatrix`` must carry the
-same ``base_margin`` (or add ``z0`` to the margins yourself).  For a multiclass
-:class:`~focalboost.SoftmaxFocalLoss` pass ``"num_class": K`` and (n, K) base
-margins; ``hessian_factor="xgboost"`` makes ``gamma = 0`` reproduce the built-in
-``multi:softprob``.
+Train with ``base_margin`` (the init score of every row, also on eval sets)
+and ``base_score=0``; then :func:`fold_init_score` makes the init score the
+booster's intercept (``base_score``, a vector for multiclass), as XGBoost's
+built-in objectives keep theirs: a prediction ``DMatrix`` needs no
+``base_margin`` any more, and a saved file is self-contained.  For a
+multiclass :class:`~focalboost.SoftmaxFocalLoss` pass ``"num_class": K`` and
+(n, K) base margins; ``hessian_factor="xgboost"`` makes ``gamma = 0``
+reproduce the built-in ``multi:softprob``.  XGBoost computes its built-in
+metrics on raw margins when the objective is custom: :class:`PosteriorMetric`
+evaluates a metric name (``"logloss"``, ``"auc"``, ...) on the probabilities of
+the focal map instead, and :class:`MetricList` reports several metrics.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 try:
     import xgboost as xgb
@@ -42,11 +52,44 @@ except ImportError as exc:  # pragma: no cover - exercised only without xgboost
         "focalboost.xgboost needs XGBoost; install it with `pip install 'focalboost[xgboost]'`."
     ) from exc
 
-from focalboost._objective import FocalMetricBase, FocalObjectiveBase, broadcast_init_score
-from focalboost._validation import num_samples
+from focalboost._objective import (
+    FocalMetricBase,
+    FocalObjectiveBase,
+    PosteriorMetricBase,
+    broadcast_init_score,
+    resolve_metric_names,
+)
 from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
 
-__all__ = ["FocalMetric", "FocalObjective", "FocalXGBClassifier", "broadcast_init_score"]
+__all__ = [
+    "FocalMetric",
+    "FocalObjective",
+    "FocalXGBClassifier",
+    "MetricList",
+    "PosteriorMetric",
+    "broadcast_init_score",
+    "fold_init_score",
+]
+
+#: XGBoost's metric names that focal models evaluate on probabilities, per task
+BINARY_METRIC_NAMES: dict[str, str] = {
+    "logloss": "log_loss",
+    "error": "error",
+    "auc": "roc_auc",
+    "aucpr": "average_precision",
+    "focal_loss": "focal_loss",
+}
+MULTICLASS_METRIC_NAMES: dict[str, str] = {
+    "mlogloss": "log_loss",
+    "merror": "error",
+    "auc": "roc_auc",
+    "focal_loss": "focal_loss",
+}
+
+#: XGBoost versions whose private ``XGBModel._configure_fit`` FocalXGBClassifier was
+#: tested with (it hooks its eval metrics in there, see FocalXGBClassifier._configure_fit)
+TESTED_XGBOOST = "3.1 and 3.2"
+_CONFIGURE_FIT_PARAMS = ("self", "booster", "params", "feature_weights")
 
 
 class FocalObjective(FocalObjectiveBase):
@@ -89,6 +132,144 @@ class FocalMetric(FocalMetricBase):
         return self.value(predt_or_y_true, dmat_or_y_score, sample_weight)
 
 
+class PosteriorMetric(PosteriorMetricBase):
+    """An XGBoost metric name evaluated on the probabilities of the focal map.
+
+    ``PosteriorMetric(loss, "logloss")`` computes what XGBoost's ``logloss``
+    would compute on the probabilities that ``predict_proba`` returns with
+    ``calibration="focal"``, not on the raw margins XGBoost hands metrics of a
+    custom objective.  Names: ``"logloss"``, ``"error"`` (threshold 0.5),
+    ``"auc"``, ``"aucpr"`` (computed as average precision, the step-wise
+    area of :func:`sklearn.metrics.average_precision_score`) for binary
+    models; ``"mlogloss"``, ``"merror"``, ``"auc"`` (one-vs-rest, weighted by
+    class prevalence, as XGBoost's) for multiclass ones.  XGBoost's early
+    stopping maximises metrics whose names start with ``auc``, as for its own.
+
+    Native: ``custom_metric=PosteriorMetric(loss, name)`` returns
+    ``(name, value)``; scikit-learn API: called as
+    ``metric(y_true, y_score, sample_weight=...)``, returns the value.
+    """
+
+    def __init__(self, loss: Any, name: str) -> None:
+        n_classes = 2 if getattr(loss, "n_classes", None) == 2 else 3
+        names = BINARY_METRIC_NAMES if n_classes == 2 else MULTICLASS_METRIC_NAMES
+        names = {k: v for k, v in names.items() if v != "focal_loss"}
+        ((_, kind),) = resolve_metric_names([name], names, n_classes, "XGBoost")
+        super().__init__(loss, name, kind)
+
+    def __call__(
+        self, predt_or_y_true: Any, dmat_or_y_score: Any, sample_weight: Any = None
+    ) -> tuple[str, float] | float:
+        if isinstance(dmat_or_y_score, xgb.DMatrix):
+            d = dmat_or_y_score
+            return self.name, self.value(d.get_label(), predt_or_y_true, d.get_weight())
+        return self.value(predt_or_y_true, dmat_or_y_score, sample_weight)
+
+
+class MetricList:
+    """Several metrics as one ``custom_metric`` of ``xgb.train``: a list of ``(name, value)``.
+
+    XGBoost accepts one custom metric; it reports each pair of the list as a
+    metric of its own (in ``evals_result``, and early stopping watches the
+    last, as it watches the last of several built-in metrics).
+
+    Parameters
+    ----------
+    metrics : sequence of callables
+        Native-signature metrics ``metric(predt, dmatrix) -> (name, value)``
+        (:class:`FocalMetric`, :class:`PosteriorMetric` or your own).
+    """
+
+    def __init__(self, metrics: Any) -> None:
+        self.metrics = list(metrics)
+        if not self.metrics:
+            raise ValueError("metrics must hold at least one metric.")
+        self.__name__ = "+".join(getattr(m, "__name__", "metric") for m in self.metrics)
+
+    def __repr__(self) -> str:
+        return f"MetricList({self.metrics!r})"
+
+    def __call__(self, predt: np.ndarray, dmat: xgb.DMatrix) -> list[tuple[str, float]]:
+        return [m(predt, dmat) for m in self.metrics]
+
+
+class _SklearnMetric:
+    """A metric ``metric(y_true, y_score, sample_weight=...)`` with the native signature."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+
+    def __call__(self, predt: np.ndarray, dmat: xgb.DMatrix) -> tuple[str, float]:
+        w = dmat.get_weight()
+        value = (self.fn(dmat.get_label(), predt) if w.size == 0
+                 else self.fn(dmat.get_label(), predt, sample_weight=w))
+        return self.__name__, value
+
+
+# ------------------------------------------------------------------------ init score folding
+
+
+def fold_init_score(booster: xgb.Booster, init_score: float | np.ndarray) -> xgb.Booster:
+    """Make a constant init score the intercept of a trained XGBoost booster, in place.
+
+    A booster trained with ``base_margin`` (the recipe of this module: the init
+    score on every row, ``base_score=0``) predicts margins without it unless
+    each prediction ``DMatrix`` carries the same ``base_margin``.  This sets the
+    booster's intercept, ``base_score``, to ``init_score`` (a vector of one
+    value per class for multiclass models, XGBoost >= 3.1), as XGBoost's
+    built-in objectives keep theirs, and declares the built-in objective with
+    the same link (``binary:logistic``, ``multi:softprob``): then
+    ``booster.predict(DMatrix(X), output_margin=True)`` includes the init
+    score, a saved file does too, ``xgboost.XGBClassifier().load_model``
+    returns ``σ``/softmax of those margins from ``predict_proba`` (the
+    uncalibrated link inverse), and SHAP's expected value includes it.
+
+    The intercept is not a tree, so ``iteration_range`` never leaves it out (as
+    for a built-in objective).  A ``base_margin`` passed to a prediction
+    replaces the intercept, as it does in XGBoost.  Since training used
+    ``base_margin`` in place of the intercept, the call sets it (it does not
+    add to it) and may be repeated.
+
+    Parameters
+    ----------
+    booster : xgboost.Booster
+        A trained booster (for example from ``xgb.train`` with a
+        :class:`FocalObjective` and ``base_margin=broadcast_init_score(z0, n)``).
+    init_score : float or array-like of shape (n_classes,)
+        The constant init score of the training rows (float32 precision is kept).
+
+    Returns
+    -------
+    booster : xgboost.Booster
+        The same booster, modified.
+    """
+    if not isinstance(booster, xgb.Booster):
+        raise TypeError(f"booster must be an xgboost.Booster, got {type(booster).__name__}.")
+    config = json.loads(booster.save_config())
+    n_classes = int(config["learner"]["learner_model_param"]["num_class"])
+    z0 = np.atleast_1d(np.asarray(init_score, dtype=np.float64))
+    width = max(n_classes, 1)
+    if z0.shape != (width,) or not np.all(np.isfinite(z0)):
+        raise ValueError(
+            f"init_score must be {width} finite value(s) (one per class of the booster), got "
+            f"{np.asarray(init_score).tolist()!r}."
+        )
+    if n_classes <= 1:
+        # binary:logistic keeps its intercept as a float32 probability
+        p = float(expit(z0[0]))
+        if not 0.0 < np.float32(p) < 1.0:
+            raise ValueError(
+                f"init_score {z0[0]!r} is beyond what XGBoost's binary:logistic intercept "
+                "(a float32 probability) can hold; one class has almost no weight."
+            )
+        booster.set_param({"objective": "binary:logistic", "base_score": p})
+    else:
+        booster.set_param({"objective": "multi:softprob", "num_class": n_classes,
+                           "base_score": [float(v) for v in z0]})
+    return booster
+
+
 def focal_booster_params(est: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Booster parameters of a focal XGBoost estimator from XGBoost's own ``get_xgb_params``.
 
@@ -98,7 +279,8 @@ def focal_booster_params(est: Any, params: dict[str, Any]) -> dict[str, Any]:
     multiclass and disables the internal objective's default metric, which
     would be computed on raw margins.
     """
-    for key in (*FOCAL_PARAMS, "objective", "min_split_loss"):
+    # eval metrics are focalboost's (on probabilities), never the booster's own
+    for key in (*FOCAL_PARAMS, "objective", "min_split_loss", "eval_metric"):
         params.pop(key, None)
     if est.min_split_loss is not None:
         params["min_split_loss"] = est.min_split_loss
@@ -121,12 +303,26 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
     XGBoost parameter keeps its name and default, with one rename forced by the
     focal-loss literature: ``gamma`` and ``alpha`` are the *focal* parameters,
     and XGBoost's own split-loss and L1 parameters are reachable as
-    ``min_split_loss`` and ``reg_alpha``.  ``objective`` is always focal and
-    ``base_score`` is replaced by the focal-optimal init score (passed as
-    ``base_margin`` to training, eval and prediction matrices).  With no
-    ``eval_metric``, the eval metric is the weighted mean focal loss of the
-    eval set, so ``early_stopping_rounds`` watches the training objective.
+    ``min_split_loss`` and ``reg_alpha``.  ``objective`` is always focal.
     Labels of any type are encoded as scikit-learn does.
+
+    Boosting starts from the focal-optimal init score (``base_margin`` of the
+    training and eval matrices), which then becomes the booster's intercept
+    (``base_score``; :func:`fold_init_score`), as XGBoost's built-in objectives
+    keep theirs: ``get_booster()``, ``save_model`` files, ``predict(X,
+    output_margin=True)``, ``pred_contribs`` / ``pred_interactions`` and SHAP
+    all include it, and the saved objective is ``binary:logistic`` /
+    ``multi:softprob`` (the margins' link).
+
+    Eval metrics: with no ``eval_metric``, the weighted mean focal loss of each
+    eval set (``"focal_loss"``), so ``early_stopping_rounds`` watches the
+    training objective.  XGBoost metric names in ``eval_metric`` (a name or a
+    list, replacing that default as they replace a built-in objective's) are
+    evaluated on the probabilities of the focal map, not on raw margins:
+    ``"logloss"``, ``"error"``, ``"auc"``, ``"aucpr"`` (binary), ``"mlogloss"``,
+    ``"merror"``, ``"auc"`` (multiclass), ``"focal_loss"``; early stopping
+    watches the last.  Other names raise ``ValueError``; callables in the list
+    get raw margins, as XGBoost gives them with a custom objective.
 
     Parameters
     ----------
@@ -192,6 +388,52 @@ default="focal"
     def get_xgb_params(self) -> dict[str, Any]:
         return focal_booster_params(self, super().get_xgb_params())
 
+    def _eval_metric(self) -> MetricList:
+        """The native metric of the fit: ``eval_metric`` names (or the focal loss)."""
+        spec = self.eval_metric
+        if spec is None:
+            spec = ["focal_loss"]
+        elif isinstance(spec, str) or callable(spec):
+            spec = [spec]
+        names = BINARY_METRIC_NAMES if self.n_classes_ == 2 else MULTICLASS_METRIC_NAMES
+        resolved = dict(resolve_metric_names(
+            [m for m in spec if isinstance(m, str)], names, self.n_classes_, "XGBoost"))
+        metrics: list[Any] = []
+        for m in spec:
+            if not isinstance(m, str):
+                metrics.append(_SklearnMetric(m))
+            elif resolved[m] == "focal_loss":
+                metrics.append(FocalMetric(self.loss_))
+            else:
+                metrics.append(PosteriorMetric(self.loss_, m))
+        return MetricList(metrics)
+
+    def _configure_fit(self, booster: Any, params: dict[str, Any], feature_weights: Any):
+        """XGBModel._configure_fit, with the focal fit's metrics as the custom metric.
+
+        XGBoost's scikit-learn wrapper accepts one callable metric and hands
+        built-in names to the booster, which would compute them on raw margins;
+        :meth:`fit` builds all metrics itself (``_fit_metric``) and returns
+        them here, as one :class:`MetricList`.
+        """
+        if tuple(inspect.signature(xgb.XGBModel._configure_fit).parameters) != (
+            _CONFIGURE_FIT_PARAMS
+        ):  # pragma: no cover - depends on the installed xgboost
+            raise RuntimeError(
+                f"{type(self).__name__} hooks its eval metrics into XGBModel._configure_fit"
+                "(booster, params, feature_weights) of xgboost "
+                f"{TESTED_XGBOOST} (the tested versions); xgboost {xgb.__version__} defines it "
+                "differently. Install a tested xgboost version."
+            )
+        saved = self.eval_metric
+        self.eval_metric = None  # names and callables are in self._fit_metric
+        try:
+            model, _, params, feature_weights = super()._configure_fit(
+                booster, params, feature_weights)
+        finally:
+            self.eval_metric = saved
+        return model, self._fit_metric, params, feature_weights
+
     def fit(  # type: ignore[override]
         self,
         X: Any,
@@ -210,11 +452,12 @@ default="focal"
         """Fit the focal model; arguments as in :meth:`xgboost.XGBClassifier.fit`.
 
         ``base_margin`` / ``base_margin_eval_set``, when given, are added to the
-        focal-optimal constant.  ``calibration_set=(X_cal, y_cal[, w_cal])`` fits a
-        data-driven calibrator on that set instead of by cross-fitting (ignored
-        for ``calibration`` in ``("focal", None)``).
+        focal-optimal constant (as in XGBoost they act in training only).
+        ``calibration_set=(X_cal, y_cal[, w_cal])`` fits a data-driven
+        calibrator on that set instead of by cross-fitting (ignored for
+        ``calibration`` in ``("focal", None)``).
         """
-        y_enc, weight = self._focal_prepare(X, y, sample_weight)
+        y_enc, weight = self._focal_prepare(y, sample_weight, X)
         self.init_score_ = self._init_score_for(y_enc, weight)
         valid_sets = valid_weights = valid_margins = None
         if eval_set is not None:
@@ -226,12 +469,11 @@ default="focal"
                 valid_weights.append(self._scaled_eval_weight(wv, len(yv_enc)))
                 user = None if base_margin_eval_set is None else base_margin_eval_set[i]
                 valid_margins.append(self._init_rows(len(yv_enc), user))
-        saved = (self.objective, self.eval_metric)
-        # XGBModel.fit reads the objective and the metric from these attributes;
-        # they are set for the duration of the call only and restored after.
+        saved = self.objective
+        # XGBModel.fit reads the objective from this attribute (the metrics come
+        # from _configure_fit); it is set for the duration of the call only
         self.objective = FocalObjective(self.loss_)
-        if self.eval_metric is None:
-            self.eval_metric = FocalMetric(self.loss_)
+        self._fit_metric = self._eval_metric()
         try:
             xgb.XGBModel.fit(
                 self,
@@ -247,20 +489,66 @@ default="focal"
                 feature_weights=feature_weights,
             )
         finally:
-            self.objective, self.eval_metric = saved
+            self.objective = saved
+            del self._fit_metric
+        fold_init_score(self.get_booster(), self.init_score_)
         self._fit_calibration(X, y_enc, weight, calibration_set)
         return self
 
-    def _raw_margin(self, X: Any, **kwargs: Any) -> np.ndarray:
-        kwargs.pop("output_margin", None)
-        n = num_samples(X)
-        zeros = np.zeros((n, self.n_classes_)) if self.n_classes_ > 2 else np.zeros(n)
-        return xgb.XGBModel.predict(self, X, output_margin=True, base_margin=zeros, **kwargs)
+    # -- prediction: the options of XGBClassifier --------------------------------------
+
+    def decision_function(  # type: ignore[override]
+        self,
+        X: Any,
+        *,
+        validate_features: bool = True,
+        base_margin: Any = None,
+        iteration_range: tuple[int, int] | None = None,
+    ) -> np.ndarray:
+        """Raw margins of the booster, init score included: (n,) binary, (n, K) multiclass.
+
+        The same as ``predict(X, output_margin=True)`` and
+        ``get_booster().predict(DMatrix(X), output_margin=True)``.  A
+        ``base_margin`` replaces the intercept (the init score), as in XGBoost.
+        """
+        self._check_focal_fitted()
+        return xgb.XGBModel.predict(
+            self, X, output_margin=True, validate_features=validate_features,
+            base_margin=base_margin, iteration_range=iteration_range)
+
+    def predict_proba(  # type: ignore[override]
+        self,
+        X: Any,
+        validate_features: bool = True,
+        base_margin: Any = None,
+        iteration_range: tuple[int, int] | None = None,
+    ) -> np.ndarray:
+        """Class probabilities (n, n_classes), calibrated as ``calibration`` says."""
+        raw = self.decision_function(X, validate_features=validate_features,
+                                     base_margin=base_margin, iteration_range=iteration_range)
+        return self._proba_from_raw(raw)
+
+    def predict(  # type: ignore[override]
+        self,
+        X: Any,
+        output_margin: bool = False,
+        validate_features: bool = True,
+        base_margin: Any = None,
+        iteration_range: tuple[int, int] | None = None,
+    ) -> np.ndarray:
+        """Class labels; ``output_margin=True`` returns the raw margins, as in ``XGBClassifier``."""
+        kw = {"validate_features": validate_features, "base_margin": base_margin,
+              "iteration_range": iteration_range}
+        if output_margin:
+            return self.decision_function(X, **kw)
+        return self.classes_[np.argmax(self.predict_proba(X, **kw), axis=1)]
 
     def _save_booster(self, path: Path) -> None:
         self.get_booster().save_model(str(path))
 
-    def _load_booster(self, path: Path) -> None:
+    def _load_booster(self, path: Path, fold: bool = False) -> None:
         booster = xgb.Booster()
         booster.load_model(str(path))
+        if fold:  # written by focalboost 0.1: the init score was not in the file
+            fold_init_score(booster, self.init_score_)
         self._Booster = booster

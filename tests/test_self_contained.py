@@ -1,0 +1,422 @@
+"""Self-contained focal models (issue #14): the booster carries the init score.
+
+Oracles: the plain boosters loading our files, SHAP's TreeExplainer, the
+boosters' own built-in objectives at gamma = 0, scikit-learn's metrics of
+``predict_proba`` at every recorded round, and the plain classes' outputs for
+the shapes of every predict option.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+import shap
+import xgboost as xgb
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import expit, softmax
+from sklearn.datasets import make_classification
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+
+from focalboost import BinaryFocalLoss, SoftmaxFocalLoss
+from focalboost import lightgbm as fl_lgb
+from focalboost import xgboost as fl_xgb
+from focalboost._objective import broadcast_init_score
+from focalboost.estimators import SIDECAR_FORMAT_VERSION
+from focalboost.lightgbm import FocalLGBMClassifier
+from focalboost.xgboost import FocalXGBClassifier
+
+BOOSTERS = ["lightgbm", "xgboost"]
+LGB_KW = {"n_estimators": 25, "verbose": -1, "random_state": 0, "n_jobs": 1}
+XGB_KW = {"n_estimators": 25, "max_depth": 3, "random_state": 0, "n_jobs": 1}
+
+
+def data(n_classes: int, n: int = 2000, seed: int = 0):
+    X, y = make_classification(
+        n_samples=n, n_features=8, n_informative=5, n_classes=n_classes,
+        n_clusters_per_class=1, weights=[0.85] if n_classes == 2 else [0.6, 0.3],
+        random_state=seed,
+    )
+    return X, y
+
+
+def focal(booster: str, **kw):
+    if booster == "lightgbm":
+        return FocalLGBMClassifier(**{**LGB_KW, **kw})
+    return FocalXGBClassifier(**{**XGB_KW, **kw})
+
+
+def plain(booster: str, **kw):
+    if booster == "lightgbm":
+        return lgb.LGBMClassifier(**{**LGB_KW, **kw})
+    return xgb.XGBClassifier(**{**XGB_KW, **kw})
+
+
+def booster_margins(model, X):
+    """Raw margins straight from the booster object, as a plain-booster user asks for them."""
+    if isinstance(model, FocalLGBMClassifier):
+        return model.booster_.predict(X, raw_score=True)
+    return model.get_booster().predict(xgb.DMatrix(X), output_margin=True)
+
+
+@functools.cache
+def _fitted(booster: str, n_classes: int):
+    X, y = data(n_classes)
+    return booster, focal(booster, alpha=0.25 if n_classes == 2 else None).fit(X, y), X, y
+
+
+CASES = [(b, k) for b in BOOSTERS for k in (2, 3)]
+
+
+@pytest.fixture(params=CASES, ids=lambda p: f"{p[0]}-{p[1]}")
+def fitted(request):
+    return _fitted(*request.param)
+
+
+# ---------------------------------------------------------------- the booster carries it
+
+
+def test_the_booster_margins_include_the_init_score(fitted):
+    _, model, X, _ = fitted
+    assert np.abs(np.asarray(model.init_score_)).max() > 0.05  # the check is not vacuous
+    assert_allclose(booster_margins(model, X), model.decision_function(X), rtol=0, atol=1e-12)
+
+
+def test_plain_booster_files_give_the_same_margins(fitted, tmp_path):
+    booster, model, X, _ = fitted
+    path = tmp_path / ("m.txt" if booster == "lightgbm" else "m.json")
+    model.save_model(path)
+    link = model.loss_.predict_proba(model.decision_function(X))  # calibration=None
+    if booster == "lightgbm":
+        native = lgb.Booster(model_file=str(path))
+        assert_allclose(native.predict(X, raw_score=True), model.decision_function(X),
+                        rtol=0, atol=1e-9)
+        proba = native.predict(X)  # the declared objective's link inverse
+        proba = np.column_stack([1 - proba, proba]) if proba.ndim == 1 else proba
+        assert_allclose(proba, link, rtol=0, atol=1e-12)
+    else:
+        native = xgb.Booster()
+        native.load_model(str(path))
+        assert_allclose(native.predict(xgb.DMatrix(X), output_margin=True),
+                        model.decision_function(X), rtol=0, atol=1e-5)
+        plain_clf = xgb.XGBClassifier()
+        plain_clf.load_model(str(path))  # returned margins from predict_proba before
+        assert plain_clf.n_classes_ == model.n_classes_
+        assert_allclose(plain_clf.predict_proba(X), link, rtol=0, atol=1e-6)
+
+
+# ---------------------------------------------------------------- every predict option
+
+
+def test_raw_score_and_output_margin_are_margins(fitted):
+    booster, model, X, _ = fitted
+    margins = model.decision_function(X)
+    if booster == "lightgbm":
+        assert_array_equal(model.predict(X, raw_score=True), margins)
+        assert_array_equal(model.predict_proba(X, raw_score=True), margins)
+    else:
+        assert_array_equal(model.predict(X, output_margin=True), margins)
+    k = model.n_classes_
+    assert margins.shape == ((len(X),) if k == 2 else (len(X), k))
+
+
+def _plain_twin(booster, X, y):
+    objective = {"lightgbm": "binary" if len(np.unique(y)) == 2 else "multiclass",
+                 "xgboost": "binary:logistic" if len(np.unique(y)) == 2 else "multi:softprob"}
+    return plain(booster, objective=objective[booster]).fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_lightgbm_leaf_and_contrib_options_match_the_plain_class(n_classes):
+    booster, model, X, y = _fitted("lightgbm", n_classes)
+    twin = _plain_twin(booster, X, y)
+    k = model.n_classes_
+    for method in ("predict", "predict_proba"):
+        leaf = getattr(model, method)(X, pred_leaf=True)
+        assert leaf.shape == getattr(twin, method)(X, pred_leaf=True).shape
+        assert leaf.dtype.kind == "i"
+        contrib = getattr(model, method)(X, pred_contrib=True)
+        assert contrib.shape == getattr(twin, method)(X, pred_contrib=True).shape
+    margins = model.decision_function(X)
+    per_class = contrib.reshape(len(X), 1 if k == 2 else k, -1).sum(axis=2)
+    assert_allclose(per_class.squeeze(1) if k == 2 else per_class, margins, rtol=0, atol=1e-9)
+    # start_iteration / num_iteration reach the booster (the init score is in iteration 0)
+    part = model.predict(X, raw_score=True, num_iteration=5)
+    assert_allclose(part, model.booster_.predict(X, raw_score=True, num_iteration=5), atol=0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_xgboost_contribs_and_interactions_add_up(n_classes):
+    booster, model, X, y = _fitted("xgboost", n_classes)
+    twin = _plain_twin(booster, X, y)
+    dm = xgb.DMatrix(X)
+    margins = model.decision_function(X)
+    contrib = model.get_booster().predict(dm, pred_contribs=True)
+    assert contrib.shape == twin.get_booster().predict(dm, pred_contribs=True).shape
+    assert_allclose(contrib.sum(axis=-1), margins, rtol=0, atol=1e-4)
+    inter = model.get_booster().predict(dm, pred_interactions=True)
+    assert inter.shape == twin.get_booster().predict(dm, pred_interactions=True).shape
+    assert_allclose(inter.sum(axis=(-1, -2)), margins, rtol=0, atol=1e-4)
+    # the intercept is in every iteration_range, as XGBoost's own base_score
+    first = model.predict(X, output_margin=True, iteration_range=(0, 1))
+    assert_allclose(first, model.get_booster().predict(dm, output_margin=True,
+                                                       iteration_range=(0, 1)), atol=1e-6)
+
+
+def test_shap_values_add_up_to_the_margins(fitted):
+    booster, model, X, _ = fitted
+    explainer = shap.TreeExplainer(model)
+    values = np.asarray(explainer.shap_values(X[:500]))
+    expected = np.asarray(explainer.expected_value, dtype=np.float64)
+    total = values.sum(axis=1) + expected
+    tol = 1e-6 if booster == "lightgbm" else 1e-4
+    assert np.abs(total - model.decision_function(X[:500])).max() <= tol
+    # the expected value is the mean margin of the training distribution, init score included
+    assert np.all(np.abs(expected - np.asarray(model.init_score_)) < 2.0)
+
+
+# ---------------------------------------------------------------- gamma = 0: the built-in
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_lightgbm_gamma0_booster_equals_the_builtin_booster(n_classes):
+    """The built-in objectives also carry their starting score: raw scores equal, uncentred."""
+    X, y = data(n_classes, seed=1)
+    kw = {**LGB_KW, "n_estimators": 50}
+    ours = FocalLGBMClassifier(gamma=0.0, alpha=None, **kw).fit(X, y)
+    ref = lgb.LGBMClassifier(objective="binary" if n_classes == 2 else "multiclass", **kw)
+    ref.fit(X, y)
+    X_new, _ = data(n_classes, n=500, seed=2)
+    assert_allclose(ours.booster_.predict(X_new, raw_score=True),
+                    ref.booster_.predict(X_new, raw_score=True), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_xgboost_gamma0_equals_the_builtin_objective(n_classes):
+    X, y = data(n_classes, seed=1)
+    kw = {**XGB_KW, "n_estimators": 50}
+    ours = FocalXGBClassifier(gamma=0.0, alpha=None, **kw).fit(X, y)
+    ref = xgb.XGBClassifier(
+        objective="binary:logistic" if n_classes == 2 else "multi:softprob", **kw).fit(X, y)
+    X_new, _ = data(n_classes, n=500, seed=2)
+    assert_allclose(ours.predict_proba(X_new), ref.predict_proba(X_new), rtol=0, atol=2e-3)
+
+
+# ---------------------------------------------------------------- named eval metrics
+
+
+def _split(n_classes):
+    X, y = data(n_classes, n=3000, seed=4)
+    return X[:2000], y[:2000], X[2000:], y[2000:]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_lightgbm_named_logloss_is_the_log_loss_of_predict_proba(n_classes):
+    X, y, Xv, yv = _split(n_classes)
+    name = "binary_logloss" if n_classes == 2 else "multi_logloss"
+    model = FocalLGBMClassifier(metric=name, **{**LGB_KW, "n_estimators": 30}).fit(
+        X, y, eval_set=[(Xv, yv)])
+    recorded = model.evals_result_["valid_0"]
+    assert list(recorded) == [name]  # the name replaces the default focal loss
+    for i, value in enumerate(recorded[name]):
+        want = log_loss(yv, model.predict_proba(Xv, num_iteration=i + 1))
+        assert value == pytest.approx(want, abs=1e-6)
+    assert recorded[name][-1] < 0.5  # probabilities, not margins (3.09 on margins before)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_xgboost_named_logloss_is_the_log_loss_of_predict_proba(n_classes):
+    X, y, Xv, yv = _split(n_classes)
+    name = "logloss" if n_classes == 2 else "mlogloss"
+    model = FocalXGBClassifier(eval_metric=name, **{**XGB_KW, "n_estimators": 30}).fit(
+        X, y, eval_set=[(Xv, yv)], verbose=False)
+    recorded = model.evals_result()["validation_0"]
+    assert list(recorded) == [name]
+    for i, value in enumerate(recorded[name]):
+        want = log_loss(yv, model.predict_proba(Xv, iteration_range=(0, i + 1)))
+        assert value == pytest.approx(want, abs=1e-6)
+    assert recorded[name][-1] < 0.5
+
+
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_early_stopping_on_a_named_metric_picks_its_best_round(booster):
+    X, y, Xv, yv = _split(2)
+    if booster == "lightgbm":
+        model = FocalLGBMClassifier(metric="binary_logloss", learning_rate=0.5,
+                                    **{**LGB_KW, "n_estimators": 200})
+        model.fit(X, y, eval_set=[(Xv, yv)], callbacks=[lgb.early_stopping(5, verbose=False)])
+        curve = model.evals_result_["valid_0"]["binary_logloss"]
+        best = model.best_iteration_ - 1
+    else:
+        model = FocalXGBClassifier(eval_metric="logloss", learning_rate=0.5,
+                                   early_stopping_rounds=5, **{**XGB_KW, "n_estimators": 200})
+        model.fit(X, y, eval_set=[(Xv, yv)], verbose=False)
+        curve = model.evals_result()["validation_0"]["logloss"]
+        best = model.best_iteration
+    assert len(curve) < 200  # it stopped
+    assert best == int(np.argmin(curve))
+
+
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_named_metrics_beside_the_focal_loss(booster):
+    X, y, Xv, yv = _split(2)
+    if booster == "lightgbm":
+        model = focal(booster).fit(X, y, eval_set=[(Xv, yv)],
+                                   eval_metric=["auc", "average_precision", "binary_error"])
+        recorded = model.evals_result_["valid_0"]
+        names = ["focal_loss", "auc", "average_precision", "binary_error"]
+    else:
+        names = ["focal_loss", "auc", "aucpr", "error"]
+        model = focal(booster, eval_metric=names).fit(X, y, eval_set=[(Xv, yv)], verbose=False)
+        recorded = model.evals_result()["validation_0"]
+    assert list(recorded) == names
+    p = model.predict_proba(Xv)
+    tol = 1e-9 if booster == "lightgbm" else 1e-6  # XGBoost records metrics with "%f"
+    assert recorded[names[1]][-1] == pytest.approx(roc_auc_score(yv, p[:, 1]), abs=tol)
+    assert recorded[names[2]][-1] == pytest.approx(average_precision_score(yv, p[:, 1]), abs=tol)
+    assert recorded[names[3]][-1] == pytest.approx(np.mean((p[:, 1] > 0.5) != yv), abs=tol)
+
+
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_an_unsupported_metric_name_lists_the_supported_ones(booster):
+    X, y, Xv, yv = _split(3)
+    bad = "logloss" if booster == "xgboost" else "binary_logloss"  # binary names, 3 classes
+    good = "mlogloss" if booster == "xgboost" else "multi_logloss"
+    if booster == "lightgbm":
+        model = focal(booster, metric=bad)
+        fit = {"eval_set": [(Xv, yv)]}
+    else:
+        model = focal(booster, eval_metric=bad)
+        fit = {"eval_set": [(Xv, yv)], "verbose": False}
+    with pytest.raises(ValueError, match=rf"eval metric '{bad}' is not supported.*'{good}'"):
+        model.fit(X, y, **fit)
+    with pytest.raises(ValueError, match="supported names"):
+        focal(booster, **({"metric": "ndcg"} if booster == "lightgbm" else
+                          {"eval_metric": "ndcg"})).fit(X, y, **fit)
+
+
+# ---------------------------------------------------------------- native APIs: folding
+
+
+def test_lightgbm_fold_init_score_on_native_boosters():
+    X, y = data(2, seed=5)
+    loss = BinaryFocalLoss(alpha=0.25, gamma=2.0)
+    z0 = loss.init_score(y)
+    for extra in ({}, {"linear_tree": True}):
+        params = {"objective": fl_lgb.FocalObjective(loss), "metric": "None", "verbose": -1,
+                  "num_threads": 1, "seed": 0, **extra}
+        booster = lgb.train(params, lgb.Dataset(X, y, init_score=np.full(len(y), z0)), 10)
+        before = booster.predict(X, raw_score=True)
+        later = booster.predict(X, raw_score=True, start_iteration=1)
+        fl_lgb.fold_init_score(booster, z0)
+        assert_allclose(booster.predict(X, raw_score=True), before + z0, rtol=0, atol=1e-9)
+        assert_allclose(booster.predict(X), expit(before + z0), rtol=0, atol=1e-12)
+        if not extra:  # the init score belongs to iteration 0, as for a built-in objective
+            assert_allclose(booster.predict(X, raw_score=True, start_iteration=1), later, atol=0)
+        reloaded = lgb.Booster(model_str=booster.model_to_string())
+        assert_allclose(reloaded.predict(X, raw_score=True), before + z0, rtol=0, atol=1e-9)
+
+    # LightGBM's random forests take built-in objectives only, and no init score
+    rf = lgb.train({"objective": "binary", "boosting": "rf", "bagging_freq": 1,
+                    "bagging_fraction": 0.7, "verbose": -1, "num_threads": 1},
+                   lgb.Dataset(X, y), 3)
+    with pytest.raises(ValueError, match="random-forest boosters"):
+        fl_lgb.fold_init_score(rf, 0.75)
+
+    X3, y3 = data(3, seed=5)
+    soft = SoftmaxFocalLoss(gamma=2.0, hessian_factor="lightgbm")
+    z3 = soft.init_score(y3)
+    params = {"objective": fl_lgb.FocalObjective(soft), "metric": "None", "verbose": -1,
+              "num_class": 3, "num_threads": 1}
+    booster = lgb.train(params, lgb.Dataset(X3, y3, init_score=broadcast_init_score(z3, 2000)), 5)
+    before = booster.predict(X3, raw_score=True)
+    fl_lgb.fold_init_score(booster, z3)
+    assert_allclose(booster.predict(X3, raw_score=True), before + z3, rtol=0, atol=1e-9)
+    assert_allclose(booster.predict(X3), softmax(before + z3, axis=1), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="init_score must be 3 finite value"):
+        fl_lgb.fold_init_score(booster, 0.5)
+
+
+def test_xgboost_fold_init_score_on_native_boosters():
+    for n_classes in (2, 3):
+        X, y = data(n_classes, seed=6)
+        loss = (BinaryFocalLoss(alpha=0.25, gamma=2.0) if n_classes == 2 else
+                SoftmaxFocalLoss(gamma=2.0, hessian_factor="xgboost"))
+        z0 = loss.init_score(y) if n_classes == 2 else loss.init_score(y, n_classes=3)
+        params = {"base_score": 0.0, "disable_default_eval_metric": 1, "nthread": 1,
+                  "max_depth": 3, "gamma": 0.5}
+        if n_classes > 2:
+            params["num_class"] = 3
+        margin = broadcast_init_score(z0, len(y))
+        booster = xgb.train(params, xgb.DMatrix(X, y, base_margin=margin), 10,
+                            obj=fl_xgb.FocalObjective(loss))
+        before = booster.predict(xgb.DMatrix(X, base_margin=margin), output_margin=True)
+        fl_xgb.fold_init_score(booster, z0)
+        after = booster.predict(xgb.DMatrix(X), output_margin=True)
+        assert_allclose(after, before, rtol=0, atol=1e-5)
+        config = json.loads(booster.save_config())["learner"]
+        assert config["objective"]["name"] == ("binary:logistic" if n_classes == 2
+                                               else "multi:softprob")
+        # training parameters survive (XGBoost's gamma is the split loss here)
+        assert float(config["gradient_booster"]["tree_train_param"]["gamma"]) == 0.5
+        fl_xgb.fold_init_score(booster, z0)  # setting, not adding: a second call changes nothing
+        assert_allclose(booster.predict(xgb.DMatrix(X), output_margin=True), after, atol=1e-7)
+
+
+# ---------------------------------------------------------------- the sidecar
+
+
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_sidecar_has_a_format_version_and_refuses_unknown_ones(booster, tmp_path):
+    X, y = data(2)
+    model = focal(booster).fit(X, y)
+    path = tmp_path / ("m.txt" if booster == "lightgbm" else "m.json")
+    model.save_model(path)
+    sidecar = tmp_path / (path.name + ".focalboost.json")
+    state = json.loads(sidecar.read_text())
+    assert state["format_version"] == SIDECAR_FORMAT_VERSION == 2
+    state["format_version"] = 99
+    sidecar.write_text(json.dumps(state))
+    with pytest.raises(ValueError, match=r"format version 99.*reads versions 1 to 2"):
+        type(model).load_model(path)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_version_1_files_without_the_init_score_still_load(booster, n_classes, tmp_path):
+    """focalboost 0.1 wrote booster files without the init score and sidecars without a version."""
+    X, y = data(n_classes)
+    model = focal(booster).fit(X, y)
+    path = tmp_path / ("old.txt" if booster == "lightgbm" else "old.json")
+    model.save_model(path)
+    sidecar = tmp_path / (path.name + ".focalboost.json")
+    state = json.loads(sidecar.read_text())
+    del state["format_version"]
+    sidecar.write_text(json.dumps(state))
+    z0 = np.asarray(model.init_score_)
+    if booster == "lightgbm":  # take the init score back out of the first trees
+        old = fl_lgb.fold_init_score(lgb.Booster(model_file=str(path)), -z0, objective=None)
+        old.save_model(str(path))
+        assert_allclose(old.predict(X, raw_score=True) + z0, model.decision_function(X),
+                        atol=1e-9)
+    else:  # version 1: objective reg:squarederror, intercept 0
+        old = xgb.Booster()
+        old.load_model(str(path))
+        old.set_param({"objective": "reg:squarederror", "base_score": 0.0})
+        old.save_model(str(path))
+        assert np.abs(old.predict(xgb.DMatrix(X), output_margin=True)
+                      - model.decision_function(X)).max() > 0.05
+    loaded = type(model).load_model(path)
+    tol = 1e-9 if booster == "lightgbm" else 1e-5
+    assert_allclose(loaded.decision_function(X), model.decision_function(X), rtol=0, atol=tol)
+    assert_allclose(loaded.predict_proba(X), model.predict_proba(X), rtol=0, atol=tol)
+
+
+def test_lightgbm_random_forest_mode_is_refused_clearly():
+    X, y = data(2)
+    for kw in ({"boosting_type": "rf"}, {"boosting": "random_forest"}):
+        with pytest.raises(ValueError, match="random-forest mode refuses an init score"):
+            FocalLGBMClassifier(**kw, bagging_freq=1, bagging_fraction=0.5, verbose=-1).fit(X, y)
