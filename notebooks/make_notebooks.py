@@ -137,6 +137,31 @@ def binary() -> nbformat.NotebookNode:
             "      f'(F1 at 0.5: {f1_score(y_test, (p_test >= 0.5).astype(int)):.3f})')\n"
             "confusion_matrix(y_test, pred)"
         ),
+        new_markdown_cell(
+            "## 5. Explain one high-risk prediction with SHAP\n\n"
+            "SHAP values of a focal model are in **margin space**: a row's values plus the "
+            "expected value (which includes the focal init score, carried by the booster) add "
+            "up to its margin, `decision_function`. The calibrated probability is the "
+            "focal-to-posterior map of that margin, which is increasing: every positive "
+            "contribution raises the risk, but contributions do not add up in probabilities."
+        ),
+        new_code_cell(
+            "import shap\n\n"
+            "explainer = shap.TreeExplainer(final)\n"
+            "i = int(np.argmax(p_test))  # the applicant with the highest predicted risk\n"
+            "row = X_test.iloc[[i]]\n"
+            "sv = explainer(row)\n"
+            "margin = final.decision_function(row)[0]\n"
+            "total = sv.values[0].sum() + sv.base_values[0]\n"
+            "print(f'sum of SHAP values {sv.values[0].sum():+.4f} + expected value '\n"
+            "      f'{sv.base_values[0]:+.4f} = {total:+.4f}; margin {margin:+.4f}')\n"
+            "print(f'calibrated probability {final.predict_proba(row)[0, 1]:.3f} = focal map of '\n"
+            "      f'the margin {final.loss_.posterior_proba([margin])[0, 1]:.3f}')\n"
+            "assert abs(total - margin) < 1e-6\n"
+            "shap.plots.waterfall(sv[0], max_display=10, show=False)\n"
+            "plt.title('Why this applicant is high risk (margin space)')\n"
+            "plt.show()"
+        ),
     ]
     return new_notebook(cells=cells, metadata=_meta())
 
