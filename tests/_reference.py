@@ -132,33 +132,39 @@ def np_binary_fl(z, y, gamma):
 
 
 def np_softmax_fl_all(z, gamma):
-    """Independent float64 softmax focal loss of one logit vector for every class."""
+    """Independent float64 softmax focal loss of one logit vector for every class.
+
+    ``gamma``: one value, or one per class (the loss for class ``c`` uses ``gamma[c]``).
+    """
     z = np.asarray(z, dtype=np.float64)
+    gammas = np.broadcast_to(np.asarray(gamma, dtype=np.float64), z.shape)
     out = np.empty(z.shape[0])
     for c in range(z.shape[0]):
         log_s = logsumexp(np.delete(z, c) - z[c])
         neg_l = np.logaddexp(0.0, log_s)  # log1p(s)
         log_q = log_s - neg_l
-        out[c] = np.exp(gamma * log_q) * neg_l
+        out[c] = np.exp(gammas[c] * log_q) * neg_l
     return out
 
 
 # ------------------------------------------------------------ high-precision minimisers
 
 
-def mp_binary_risk_argmin(c1: float, c0: float, gamma: float, dps: int = 40):
-    """Root of ``d/dz [c1 FL(z, 1) + c0 FL(z, 0)]`` (the unique minimiser), as mpf.
+def mp_binary_risk_argmin(c1: float, c0: float, gamma: float, dps: int = 40, gamma0=None):
+    """Root of ``d/dz [c1 FL_γ(z, 1) + c0 FL_γ0(z, 0)]`` (the unique minimiser), as mpf.
 
-    The derivative is taken numerically (:func:`mpmath.diff`) from the
+    ``gamma0`` is the focusing parameter of class 0 (default: ``gamma``).  The
+    derivative is taken numerically (:func:`mpmath.diff`) from the
     subtraction-free loss; the sign change is bracketed by doubling and the
     bracket bisected down to a width of ``1e-(dps - 10)`` (relative).
     """
     with mp.workdps(dps):
         tot = mp.mpf(c1) + mp.mpf(c0)
         a1, a0, g = mp.mpf(c1) / tot, mp.mpf(c0) / tot, mp.mpf(gamma)
+        g0 = g if gamma0 is None else mp.mpf(gamma0)
 
         def risk(x):
-            return a1 * mp_binary_fl(x, 1, g) + a0 * mp_binary_fl(x, 0, g)
+            return a1 * mp_binary_fl(x, 1, g) + a0 * mp_binary_fl(x, 0, g0)
 
         def drisk(x):
             return mp.diff(risk, x)
@@ -178,8 +184,10 @@ def mp_binary_risk_argmin(c1: float, c0: float, gamma: float, dps: int = 40):
         return (lo + hi) / 2
 
 
-def mp_softmax_risk_argmin(weights, gamma: float, dps: int = 30) -> np.ndarray:
-    """Minimiser ``z`` (with ``z_0 = 0``) of ``Σ_k weights_k FL(z, k)``.
+def mp_softmax_risk_argmin(weights, gamma, dps: int = 30) -> np.ndarray:
+    """Minimiser ``z`` (with ``z_0 = 0``) of ``Σ_k weights_k FL_{γ_k}(z, k)``.
+
+    ``gamma``: one value, or one per class.
 
     A float64 BFGS on the independent loss gives the start; a multidimensional
     Newton iteration (:func:`mpmath.findroot`) on the :func:`mpmath.diff`
@@ -197,10 +205,10 @@ def mp_softmax_risk_argmin(weights, gamma: float, dps: int = 30) -> np.ndarray:
     res = minimize(risk64, x0, method="BFGS", options={"gtol": 1e-10})
     with mp.workdps(dps):
         cm = [mp.mpf(v) for v in c]
-        g = mp.mpf(gamma)
+        g = [mp.mpf(float(v)) for v in np.broadcast_to(np.asarray(gamma, float), (k,))]
 
         def risk(zz):
-            return mp.fsum(cm[j] * mp_softmax_fl(zz, j, g) for j in range(k))
+            return mp.fsum(cm[j] * mp_softmax_fl(zz, j, g[j]) for j in range(k))
 
         def grad(*x):
             zz = [mp.mpf(0), *x]

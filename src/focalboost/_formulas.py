@@ -106,11 +106,17 @@ def pow_q(q, log_q, gamma, int_gamma):
     return exp_le0(gamma * log_q)
 
 
-def binary_row(z, y, a_pos, a_neg, gamma, int_gamma, mode):
-    """Gradient and Hessian (``mode``: EXACT, POSITIVE or IRLS) of the unweighted rows."""
+def binary_row(z, y, a_pos, a_neg, g_pos, g_neg, int_gamma, mode):
+    """Gradient and Hessian (``mode``: EXACT, POSITIVE or IRLS) of the unweighted rows.
+
+    ``g_pos`` / ``g_neg`` are the focusing parameters of the two classes: a
+    row's loss involves only its own class's, so every formula is the one of
+    a single ``γ``, taken per row.
+    """
     pos = y > 0.5
     t = select(pos, 1.0, -1.0)
     a = select(pos, a_pos, a_neg)
+    gamma = select(pos, g_pos, g_neg)
     u = t * z
     p, q, s, log_q = margin_terms(u)
     qg = pow_q(q, log_q, gamma, int_gamma)
@@ -126,11 +132,12 @@ def binary_row(z, y, a_pos, a_neg, gamma, int_gamma, mode):
     return g, h
 
 
-def binary_loss_row(z, y, a_pos, a_neg, gamma, int_gamma):
-    """Unweighted focal loss ``α_t q^γ s`` of the rows."""
+def binary_loss_row(z, y, a_pos, a_neg, g_pos, g_neg, int_gamma):
+    """Unweighted focal loss ``α_t q^{γ_t} s`` of the rows."""
     pos = y > 0.5
     u = select(pos, z, -z)
     a = select(pos, a_pos, a_neg)
+    gamma = select(pos, g_pos, g_neg)
     _p, q, s, log_q = margin_terms(u)
     return a * pow_q(q, log_q, gamma, int_gamma) * s
 
@@ -166,17 +173,22 @@ def fisher_side(u, gamma, int_gamma):
     return qg, inner, phi
 
 
-def binary_fisher_row(z, y, a_pos, a_neg, gamma, int_gamma):
-    """Gradient for the row's label and the label-free expected Hessian of the rows."""
-    qg1, inner1, phi1 = fisher_side(z, gamma, int_gamma)
-    qg0, inner0, phi0 = fisher_side(-z, gamma, int_gamma)
+def binary_fisher_row(z, y, a_pos, a_neg, g_pos, g_neg, int_gamma):
+    """Gradient for the row's label and the label-free expected Hessian of the rows.
+
+    With a ``γ`` per class, ``a = α_0 A_{γ_0}(-z)`` and ``b = α_1 A_{γ_1}(z)``:
+    the factorisation ``g = c (Ψ - y)`` and ``H_F = c Ψ'`` hold as they are,
+    with ``L' = φ_{γ_1}(z) + φ_{γ_0}(-z)``.
+    """
+    qg1, inner1, phi1 = fisher_side(z, g_pos, int_gamma)
+    qg0, inner0, phi0 = fisher_side(-z, g_neg, int_gamma)
     big_b = a_pos * qg1 * inner1  # -g(z, 1); the same operations as binary_row
     big_a = a_neg * qg0 * inner0  # g(z, 0)
     g = select(y > 0.5, -big_b, big_a)
     small = fmin(big_a, big_b)
     big = fmax(big_a, big_b)
     total = big_a + big_b
-    slope = phi1 + phi0  # d logit Ψ / dz >= 1
+    slope = phi1 + phi0  # d logit Ψ / dz > 0
     # big >= min(α) 2^-(1+γ): total is normal unless gamma >~ 1000, where the second
     # form avoids the overflow of slope / total (and 0 / 0 once both underflow)
     normal = total >= 1e-290
@@ -284,7 +296,7 @@ def _binary_bad(z, y) -> int:
     return int(np.count_nonzero(~(((yf == 0.0) | (yf == 1.0)) & np.isfinite(zf))))
 
 
-def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+def binary_grad_hess(z, y, w, a_pos, a_neg, g_pos, g_neg, int_gamma, mode, g_out, h_out):
     """Gradient and Hessian into ``g_out``, ``h_out``; returns the count of bad entries."""
     bad = _binary_bad(z, y) + _bad_weights(w)
     if bad:
@@ -292,29 +304,29 @@ def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out
     zf = z.astype(np.float64, copy=False)
     with np.errstate(under="ignore"):
         if mode == FISHER:
-            g, h = binary_fisher_row(zf, y, a_pos, a_neg, gamma, int_gamma)
+            g, h = binary_fisher_row(zf, y, a_pos, a_neg, g_pos, g_neg, int_gamma)
         else:
-            g, h = binary_row(zf, y, a_pos, a_neg, gamma, int_gamma, mode)
+            g, h = binary_row(zf, y, a_pos, a_neg, g_pos, g_neg, int_gamma, mode)
         g, h = _apply(w, g, h)
     g_out[...] = g
     h_out[...] = h
     return 0
 
 
-def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, g_pos, g_neg, int_gamma, mode, g_out,
+                            h_out):
     """As :func:`binary_grad_hess` with the expected (Fisher) Hessian (``mode`` is ignored)."""
-    return binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, FISHER, g_out, h_out)
+    return binary_grad_hess(z, y, w, a_pos, a_neg, g_pos, g_neg, int_gamma, FISHER, g_out, h_out)
 
 
-def binary_loss(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
+def binary_loss(z, y, w, a_pos, a_neg, g_pos, g_neg, int_gamma, out):
     """Per-row loss into ``out``; returns the count of bad entries."""
     bad = _binary_bad(z, y) + _bad_weights(w)
     if bad:
         return bad
+    zf = z.astype(np.float64, copy=False)
     with np.errstate(under="ignore"):
-        (v,) = _apply(
-            w, binary_loss_row(z.astype(np.float64, copy=False), y, a_pos, a_neg, gamma, int_gamma)
-        )
+        (v,) = _apply(w, binary_loss_row(zf, y, a_pos, a_neg, g_pos, g_neg, int_gamma))
     out[...] = v
     return 0
 
@@ -363,7 +375,7 @@ def _softmax_margins(z, c):
     return m, e, tot, rest, top, own
 
 
-def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
+def softmax_grad_hess(z, y, w, alpha, gammas, int_gamma, mode, factor, g_out, h_out):
     """Gradient and diagonal Hessian into ``g_out``, ``h_out``; returns the count of bad rows."""
     n, k = z.shape
     c, bad_labels = _softmax_labels(y, k)
@@ -374,7 +386,7 @@ def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_o
     ws = np.ones(n) if w.shape[0] == 0 else w.astype(np.float64, copy=False)
     with np.errstate(under="ignore"):
         m, e, tot, rest, top, own = _softmax_margins(zf, c)
-        big_a, kappa, h_c, q, p_c = softmax_true_class(m, alpha[c], gamma, int_gamma, mode)
+        big_a, kappa, h_c, q, p_c = softmax_true_class(m, alpha[c], gammas[c], int_gamma, mode)
         om = p_c + q * (rest / tot)
         r = e / tot[:, None]
         p_j = q[:, None] * r
@@ -388,7 +400,7 @@ def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_o
     return 0
 
 
-def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
+def softmax_loss(z, y, w, alpha, gammas, int_gamma, out):
     """Per-row softmax focal loss into ``out``; returns the count of bad rows."""
     k = z.shape[1]
     c, bad_labels = _softmax_labels(y, k)
@@ -397,7 +409,7 @@ def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
         return bad
     with np.errstate(under="ignore"):
         m = _softmax_margins(z.astype(np.float64, copy=False), c)[0]
-        (v,) = _apply(w, softmax_loss_row(m, alpha[c], gamma, int_gamma))
+        (v,) = _apply(w, softmax_loss_row(m, alpha[c], gammas[c], int_gamma))
     out[...] = v
     return 0
 
@@ -420,22 +432,24 @@ def softmax_class_sums(y, w, out):
 # --------------------------------------------- focal-to-posterior map (calibration)
 
 
-def binary_posterior_logit(z, gamma, log_alpha_ratio, out):
+def binary_posterior_logit(z, g_pos, g_neg, log_alpha_ratio, out):
     """Posterior log-odds of binary margins into ``out``; returns the count of bad margins.
 
-    ``logit η = log h(σ(z)) - log h(σ(-z)) - log(a_pos / a_neg)`` with ``log h = -log_f``.
+    ``logit η = log h_{γ_1}(σ(z)) - log h_{γ_0}(σ(-z)) - log(a_pos / a_neg)`` with
+    ``log h = -log_f``: the stationarity condition of the conditional risk
+    ``η α_1 ℓ_{γ_1}(p) + (1 - η) α_0 ℓ_{γ_0}(1 - p)`` in ``p`` is linear in ``η``.
     """
     zf = z.astype(np.float64, copy=False)
     bad = int(np.count_nonzero(~np.isfinite(zf)))
     if bad:
         return bad
     with np.errstate(under="ignore"):
-        out[...] = log_f(-zf, gamma) - log_f(zf, gamma) - log_alpha_ratio
+        out[...] = log_f(-zf, g_neg) - log_f(zf, g_pos) - log_alpha_ratio
     return 0
 
 
-def softmax_posterior(z, gamma, log_alpha, out):
-    """Posterior probabilities ``η_k ∝ h(p_k) / α_k`` of softmax margins into ``out``.
+def softmax_posterior(z, gammas, log_alpha, out):
+    """Posterior probabilities ``η_k ∝ h_{γ_k}(p_k) / α_k`` of softmax margins into ``out``.
 
     Returns the count of rows with a non-finite margin.  Each class's margin
     ``m_j = z_j - LSE_{k≠j} z_k`` is formed around the row's largest margin
@@ -458,7 +472,7 @@ def softmax_posterior(z, gamma, log_alpha, out):
         # the top class's column is replaced below; 1 keeps its logarithm finite
         m = zf - big[:, None] - np.log(np.where(is_top, 1.0, 1.0 + (rest[:, None] - ez)))
         m = np.where(is_top, m_top[:, None], m)
-        v = -log_f(m, gamma) - log_alpha
+        v = -log_f(m, gammas) - log_alpha
         v = np.exp(v - v.max(axis=1, keepdims=True))
         out[...] = v / v.sum(axis=1, keepdims=True)
     return 0
@@ -480,20 +494,22 @@ def _bisect(fun, lo: float, hi: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def binary_init_score(w_pos, w_neg, a_pos, a_neg, gamma) -> float:
-    """Minimiser ``z0`` of ``w_pos a_pos ℓ(σ(z)) + w_neg a_neg ℓ(σ(-z))``.
+def binary_init_score(w_pos, w_neg, a_pos, a_neg, g_pos, g_neg) -> float:
+    """Minimiser ``z0`` of ``w_pos a_pos ℓ_{γ_1}(σ(z)) + w_neg a_neg ℓ_{γ_0}(σ(-z))``.
 
-    It solves ``G(z) = log(w_pos a_pos) + log_f(z) - log(w_neg a_neg) - log_f(-z) = 0``;
-    ``G`` is strictly decreasing, so a bracketed bisection to machine precision
-    is robust for any class balance.  With ``gamma = 0`` it is the weighted log odds.
+    It solves ``G(z) = log(w_pos a_pos) + log_f_{γ_1}(z) - log(w_neg a_neg) - log_f_{γ_0}(-z)
+    = 0``; ``G`` is strictly decreasing, so a bracketed bisection to machine
+    precision is robust for any class balance.  With ``γ = 0`` for both classes
+    it is the weighted log odds.
     """
     target = (math.log(w_pos) + math.log(a_pos)) - (math.log(w_neg) + math.log(a_neg))
-    if gamma == 0.0:
+    if g_pos == 0.0 and g_neg == 0.0:
         return target
+    gammas = np.array([g_neg, g_pos])
 
     def excess(zv: float) -> float:  # increasing in z: log_f(-z) - log_f(z) - target
         with np.errstate(under="ignore"):
-            lf = log_f(np.array([-zv, zv]), gamma)
+            lf = log_f(np.array([-zv, zv]), gammas)
         return float(lf[0] - lf[1]) - target
 
     lo, hi = -1.0, 1.0
@@ -504,14 +520,23 @@ def binary_init_score(w_pos, w_neg, a_pos, a_neg, gamma) -> float:
     return _bisect(excess, lo, hi)
 
 
-def _class_margins(log_targets: np.ndarray, gamma: float) -> np.ndarray:
-    """Margins ``u_k`` with ``log h(σ(u_k)) = log_targets_k``, all classes at once."""
+#: Largest |margin| the class-margin search brackets: σ(±2^14) is 0 or 1 in float64
+_MARGIN_CAP = 2.0**14
+
+
+def _class_margins(log_targets: np.ndarray, gamma) -> np.ndarray:
+    """Margins ``u_k`` with ``log h(σ(u_k)) = log_targets_k``, all classes at once.
+
+    ``log h`` is increasing; for ``γ = 0`` it is ``log σ(u) < 0``, so a positive
+    target has no root: the search stops at ``u = 2^14`` (``p_k = 1``), which
+    is the right answer for the outer equation ``Σ_k p_k = 1``.
+    """
     lo = np.full(log_targets.shape, -1.0)
     hi = np.full(log_targets.shape, 1.0)
     with np.errstate(under="ignore"):
-        while np.any(grow := -log_f(lo, gamma) > log_targets):
+        while np.any(grow := (-log_f(lo, gamma) > log_targets) & (lo > -_MARGIN_CAP)):
             lo = np.where(grow, 2.0 * lo, lo)
-        while np.any(grow := -log_f(hi, gamma) < log_targets):
+        while np.any(grow := (-log_f(hi, gamma) < log_targets) & (hi < _MARGIN_CAP)):
             hi = np.where(grow, 2.0 * hi, hi)
         for _ in range(2200):
             mid = 0.5 * (lo + hi)
@@ -529,10 +554,11 @@ def _log_sigmoid(u: np.ndarray) -> np.ndarray:
         return -(np.maximum(-u, 0.0) + np.log1p(np.exp(-np.abs(u))))
 
 
-def softmax_init_log_proba(log_targets: np.ndarray, gamma: float) -> np.ndarray:
+def softmax_init_log_proba(log_targets: np.ndarray, gamma) -> np.ndarray:
     """Log probabilities ``log p_k`` of the focal-optimal constant prediction.
 
-    The KKT conditions give ``h(p_k) = c · α_k W_k`` (``log_targets`` holds
+    ``gamma``: one value, or one per class.  The KKT conditions give
+    ``h_{γ_k}(p_k) = c · α_k W_k`` (``log_targets`` holds
     ``log(α_k W_k)``); ``log c`` is the root of ``Σ_k p_k(c) = 1`` (increasing in
     ``c``, solved by Brent's method to machine precision), each ``p_k(c)`` the
     root of a monotone equation of its own (bisection, all classes at once).

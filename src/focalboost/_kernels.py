@@ -146,7 +146,7 @@ def _apply_weights1(w, out):
 
 
 @kernel
-def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+def binary_grad_hess(z, y, w, a_pos, a_neg, g_pos, g_neg, int_gamma, mode, g_out, h_out):
     """Gradient and Hessian into ``g_out``, ``h_out``; returns the count of bad entries."""
     bad = 0
     weighted = w.shape[0] > 0
@@ -154,7 +154,7 @@ def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out
         zi = np.float64(z[i])
         yi = np.float64(y[i])
         ok = _good_binary_input(zi, yi)
-        g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma, mode)
+        g, h = _binary_row(zi if ok else 0.0, yi, a_pos, a_neg, g_pos, g_neg, int_gamma, mode)
         bad += 0 if ok else 1
         if weighted:  # loop-invariant: one product, rounded once into the output dtype
             wi = np.float64(w[i])
@@ -169,7 +169,8 @@ def binary_grad_hess(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out
 
 
 @kernel
-def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out, h_out):
+def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, g_pos, g_neg, int_gamma, mode, g_out,
+                            h_out):
     """As :func:`binary_grad_hess` with the expected (Fisher) Hessian; returns bad count.
 
     Same signature as :func:`binary_grad_hess` so that callers pick either one;
@@ -181,7 +182,7 @@ def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out
         zi = np.float64(z[i])
         yi = np.float64(y[i])
         ok = _good_binary_input(zi, yi)
-        g, h = _binary_fisher_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
+        g, h = _binary_fisher_row(zi if ok else 0.0, yi, a_pos, a_neg, g_pos, g_neg, int_gamma)
         bad += 0 if ok else 1
         if weighted:
             wi = np.float64(w[i])
@@ -196,14 +197,14 @@ def binary_grad_hess_fisher(z, y, w, a_pos, a_neg, gamma, int_gamma, mode, g_out
 
 
 @kernel
-def binary_loss(z, y, w, a_pos, a_neg, gamma, int_gamma, out):
+def binary_loss(z, y, w, a_pos, a_neg, g_pos, g_neg, int_gamma, out):
     """Per-row loss into ``out``; returns the count of bad entries."""
     bad = 0
     for i in range(z.shape[0]):
         zi = np.float64(z[i])
         yi = np.float64(y[i])
         ok = _good_binary_input(zi, yi)
-        v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, gamma, int_gamma)
+        v = _binary_loss_row(zi if ok else 0.0, yi, a_pos, a_neg, g_pos, g_neg, int_gamma)
         bad += 0 if ok else 1
         out[i] = v if ok else 0.0
     return bad + _apply_weights1(w, out)
@@ -251,9 +252,9 @@ SOFTMAX_BLOCK = 128
 # per-row scratch vectors of a block (separate allocations: LLVM's run-time
 # alias checks fail on views of one 2-D array, which silently disables the
 # vectorised loops)
-_N_SCRATCH = 12
+_N_SCRATCH = 13
 (_S_BIG, _S_TOT, _S_REST, _S_W, _S_CHK, _S_A, _S_KAPPA, _S_Q, _S_GC, _S_HC,
- _S_OM, _S_ALPHA) = range(_N_SCRATCH)
+ _S_OM, _S_ALPHA, _S_GAMMA) = range(_N_SCRATCH)
 
 
 @kernel
@@ -264,6 +265,7 @@ def _softmax_scratch(k):
     floats = (
         np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
         np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b), np.empty(b),
+        np.empty(b),
     )
     return ints, floats, np.empty((k, b)), np.empty((k, b))
 
@@ -275,8 +277,8 @@ def _row_major(a):
 
 
 @kernel
-def _softmax_load(z, y, w, alpha, ci, sc, et):
-    """Block input into scratch: ``et`` = ``z`` transposed, labels, ``alpha_c``, weights.
+def _softmax_load(z, y, w, alpha, gammas, ci, sc, et):
+    """Block input into scratch: ``et`` = ``z`` transposed, labels, ``alpha_c``, ``γ_c``, weights.
 
     Compiled per input signature (dtypes, memory order); returns the count of
     bad weights.
@@ -290,6 +292,7 @@ def _softmax_load(z, y, w, alpha, ci, sc, et):
     ws = sc[_S_W]
     chk = sc[_S_CHK]
     s_alpha = sc[_S_ALPHA]
+    s_gamma = sc[_S_GAMMA]
     if _row_major(z):
         for b in range(m):
             for j in range(k):
@@ -307,6 +310,7 @@ def _softmax_load(z, y, w, alpha, ci, sc, et):
         # gathers (alpha[c], z_c) stay out of the vectorised loops: LLVM cannot
         # bound an indirect access for its run-time alias checks
         s_alpha[b] = alpha[max(c, 0)]
+        s_gamma[b] = gammas[max(c, 0)]
         jmx[b] = 0
         big[b] = -np.inf
         tot[b] = 0.0
@@ -347,7 +351,7 @@ def _softmax_store(g_out, h_out, et, ht):
 
 
 @kernel
-def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
+def _softmax_compute(m, int_gamma, mode, factor, ci, sc, et, ht):
     """Gradient and diagonal Hessian of a loaded block, in scratch; returns the bad rows.
 
     One signature whatever the input dtypes and memory orders, so the heavy
@@ -380,6 +384,7 @@ def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
     s_hc = sc[_S_HC]
     s_om = sc[_S_OM]
     s_alpha = sc[_S_ALPHA]
+    s_gamma = sc[_S_GAMMA]
     for j in range(k):
         for b in range(m):
             v = et[j, b]
@@ -401,7 +406,8 @@ def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
     for b in range(m):
         t = tot[b]
         mm = s_gc[b] - (big[b] + log_pos(t))
-        big_a, kappa, h, q, p_c = _softmax_true_class(mm, s_alpha[b], gamma, int_gamma, mode)
+        big_a, kappa, h, q, p_c = _softmax_true_class(mm, s_alpha[b], s_gamma[b], int_gamma,
+                                                      mode)
         wi = ws[b]
         s_a[b] = big_a
         s_kappa[b] = kappa
@@ -429,7 +435,7 @@ def _softmax_compute(m, gamma, int_gamma, mode, factor, ci, sc, et, ht):
 
 
 @kernel
-def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_out):
+def softmax_grad_hess(z, y, w, alpha, gammas, int_gamma, mode, factor, g_out, h_out):
     """Gradient and diagonal Hessian into ``g_out``, ``h_out`` (any memory order).
 
     Returns the count of bad entries.  Blocks of rows are loaded (transposed)
@@ -444,14 +450,14 @@ def softmax_grad_hess(z, y, w, alpha, gamma, int_gamma, mode, factor, g_out, h_o
     bad = 0
     for i0 in range(0, n, SOFTMAX_BLOCK):
         i1 = min(i0 + SOFTMAX_BLOCK, n)
-        bad += _softmax_load(z[i0:i1], y[i0:i1], w[i0:i1], alpha, ci, sc, et)
-        bad += _softmax_compute(i1 - i0, gamma, int_gamma, mode, factor, ci, sc, et, ht)
+        bad += _softmax_load(z[i0:i1], y[i0:i1], w[i0:i1], alpha, gammas, ci, sc, et)
+        bad += _softmax_compute(i1 - i0, int_gamma, mode, factor, ci, sc, et, ht)
         _softmax_store(g_out[i0:i1], h_out[i0:i1], et, ht)
     return bad
 
 
 @kernel
-def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
+def softmax_loss(z, y, w, alpha, gammas, int_gamma, out):
     """Per-row softmax focal loss into ``out``; returns the count of bad rows."""
     n, k = z.shape
     weighted = w.shape[0] > 0
@@ -465,7 +471,7 @@ def softmax_loss(z, y, w, alpha, gamma, int_gamma, out):
             continue
         big, tot = _wrong_class_lse(zrow, c)
         m = zrow[c] - (big + math.log(tot))
-        v = _softmax_loss_row(m, alpha[c], gamma, int_gamma)
+        v = _softmax_loss_row(m, alpha[c], gammas[c], int_gamma)
         if weighted:
             wi = np.float64(w[i])
             if not _good_weight(wi):

@@ -380,6 +380,7 @@ class _FocalDaskMixin(FocalClassifierMixin):
             "_focal_classes",
             "_le",
             "alpha_",
+            "gamma_",
             "loss_",
             "_weight_scale",
             "init_score_",

@@ -34,29 +34,111 @@ _SIDECAR_SUFFIX = ".focalboost.json"
 SIDECAR_FORMAT_VERSION = 2
 
 
+#: The rules that compute ``alpha`` from the class totals of the rows ``fit`` receives,
+#: with the default of their parameter (None: no parameter).
+ALPHA_RULES: dict[str, float | None] = {
+    "balanced": None,
+    "effective_number": 0.999,
+    "inverse_log_frequency": 1.02,
+}
+
+
+def class_totals_alpha(rule: str, totals: np.ndarray, parameter: float | None = None):
+    """Per-class weights of an ``alpha`` rule from the weighted class totals ``W_k``.
+
+    With ``W = Σ_k W_k``, ``K`` classes and ``f_k = W_k / W``:
+
+    * ``"balanced"``: ``α_k = W / (K W_k)`` (scikit-learn's "balanced").
+    * ``"effective_number"`` (Cui et al., CVPR 2019), ``β`` in [0, 1), default
+      0.999: ``α_k ∝ (1 - β) / (1 - β^{W_k})``, the inverse of the effective
+      number of samples ``(1 - β^n) / (1 - β)``; ``β = 0`` weighs the classes
+      equally, ``β → 1`` tends to inverse frequency.
+    * ``"inverse_log_frequency"`` (Paszke et al., ENet, 2016), ``c > 1``,
+      default 1.02: ``α_k ∝ 1 / log(c + f_k)``.
+
+    The last two are normalised like the first, so that the mean row weight
+    is 1: ``Σ_k α_k W_k = W`` (their relative values are the rules').
+
+    Parameters
+    ----------
+    rule : {"balanced", "effective_number", "inverse_log_frequency"}
+    totals : array of shape (n_classes,)
+        Weighted class totals, all positive.
+    parameter : float, optional
+        ``β`` or ``c``; the rule's default when None.
+
+    Returns
+    -------
+    ndarray of shape (n_classes,)
+    """
+    totals = np.asarray(totals, dtype=np.float64)
+    if np.any(totals <= 0):
+        raise ValueError(f"alpha={rule!r} needs positive total weight in every class.")
+    total = totals.sum()
+    if rule == "balanced":
+        return total / (len(totals) * totals)
+    param = ALPHA_RULES[rule] if parameter is None else parameter
+    if rule == "effective_number":
+        if not (isinstance(param, numbers.Real) and 0.0 <= float(param) < 1.0):
+            raise ValueError(
+                f"the beta of alpha='effective_number' must be in [0, 1), got {param!r}.")
+        beta = float(param)
+        # 1 - beta^n as -expm1(n log beta): no cancellation for beta near 1
+        inv_effective = 1.0 if beta == 0.0 else (1.0 - beta) / -np.expm1(totals * np.log(beta))
+        raw = np.broadcast_to(inv_effective, totals.shape).astype(np.float64)
+    elif rule == "inverse_log_frequency":
+        if not (isinstance(param, numbers.Real) and float(param) > 1.0
+                and np.isfinite(float(param))):
+            raise ValueError(
+                f"the c of alpha='inverse_log_frequency' must be a finite number > 1, got "
+                f"{param!r}.")
+        raw = 1.0 / np.log(float(param) + totals / total)
+    else:  # pragma: no cover - callers check the name
+        raise ValueError(f"unknown alpha rule {rule!r}")
+    return raw * (total / np.dot(raw, totals))
+
+
+def _alpha_rule(alpha: Any) -> tuple[str, float | None] | None:
+    """``(rule, parameter)`` when ``alpha`` names a rule, ``"rule"`` or ``("rule", value)``."""
+    if isinstance(alpha, str):
+        if alpha not in ALPHA_RULES:
+            raise ValueError(
+                "alpha must be None, a float in (0, 1), one of the rules "
+                f"{sorted(ALPHA_RULES)} (or a pair such as ('effective_number', 0.9999)), a "
+                f"sequence of per-class weights or a dict keyed by class label; got {alpha!r}."
+            )
+        return alpha, None
+    if (isinstance(alpha, tuple) and len(alpha) == 2 and isinstance(alpha[0], str)):
+        rule, value = alpha
+        if rule not in ALPHA_RULES or ALPHA_RULES[rule] is None:
+            with_parameter = sorted(k for k, v in ALPHA_RULES.items() if v is not None)
+            raise ValueError(
+                f"alpha as a pair (rule, parameter) needs a rule in {with_parameter}, got "
+                f"{alpha!r}."
+            )
+        return rule, value
+    return None
+
+
 def resolve_alpha(
     alpha: Any, classes: np.ndarray, y_enc: np.ndarray, weight: np.ndarray | None
 ) -> NDArray[np.float64] | None:
     """Per-class focal weights (length K, in the order of ``classes``) or None.
 
     ``alpha`` may be None, a float in (0, 1) (binary: weight of ``classes[1]``,
-    ``classes[0]`` gets ``1 - alpha``), ``"balanced"`` (inverse class frequency
-    ``W / (K W_k)`` from the weighted class totals, so the mean row weight is 1),
-    a sequence with one positive weight per class, or a dict keyed by class label.
+    ``classes[0]`` gets ``1 - alpha``), a rule computed from the weighted class
+    totals of the rows given here (``"balanced"``, ``"effective_number"``,
+    ``"inverse_log_frequency"``, or a pair ``(rule, parameter)``; see
+    :func:`class_totals_alpha`), a sequence with one positive weight per
+    class, or a dict keyed by class label.
     """
     k = len(classes)
     if alpha is None:
         return None
-    if isinstance(alpha, str):
-        if alpha != "balanced":
-            raise ValueError(
-                "alpha must be None, a float in (0, 1), 'balanced', a sequence of per-class "
-                f"weights or a dict keyed by class label; got the string {alpha!r}."
-            )
+    rule = _alpha_rule(alpha)
+    if rule is not None:
         totals = np.bincount(y_enc, weights=weight, minlength=k).astype(np.float64)
-        if np.any(totals <= 0):
-            raise ValueError("alpha='balanced' needs positive total weight in every class.")
-        return totals.sum() / (k * totals)
+        return class_totals_alpha(rule[0], totals, rule[1])
     if isinstance(alpha, numbers.Real) and not isinstance(alpha, bool):
         if k != 2:
             raise ValueError(
@@ -95,6 +177,51 @@ def resolve_alpha(
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
         raise ValueError(f"alpha weights must be positive and finite, got {a.tolist()}.")
     return a
+
+
+def resolve_gamma(gamma: Any, classes: np.ndarray) -> float | NDArray[np.float64]:
+    """The focusing parameter: a float, or one value per class in the order of ``classes``.
+
+    ``gamma`` may be a number >= 0 (every class), a sequence with one value per
+    class (in ``classes_`` order; binary: ``(γ of classes_[0], γ of
+    classes_[1])``), or a dict keyed by class label.
+    """
+    k = len(classes)
+    if isinstance(gamma, numbers.Real) and not isinstance(gamma, bool):
+        g = float(gamma)
+        if not (np.isfinite(g) and g >= 0.0):
+            raise ValueError(f"gamma must be a finite real number >= 0, got {gamma!r}.")
+        return g
+    if isinstance(gamma, Mapping):
+        labels = classes.tolist()
+        missing = [c for c in labels if c not in gamma]
+        extra = [c for c in gamma if c not in set(labels)]
+        if missing or extra:
+            raise ValueError(
+                f"gamma dict must have one value per class label {labels}; missing "
+                f"{missing}, unknown {extra}."
+            )
+        values = [gamma[c] for c in labels]
+    elif isinstance(gamma, str):
+        raise ValueError(f"gamma must be a number, a sequence or a dict, got {gamma!r}.")
+    else:
+        try:
+            values = list(gamma)
+        except TypeError:
+            raise ValueError(
+                f"gamma must be a number, a sequence or a dict, got {gamma!r}.") from None
+    try:
+        g = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"gamma must contain numbers, got {values!r}.") from None
+    if g.shape != (k,):
+        raise ValueError(
+            f"gamma must be one number or one value per class ({k}, in the order of "
+            f"classes_), got {np.size(g)} values."
+        )
+    if not np.all(np.isfinite(g)) or np.any(g < 0):
+        raise ValueError(f"gamma values must be finite and >= 0, got {g.tolist()}.")
+    return g
 
 
 class FocalClassifierMixin:
@@ -158,8 +285,14 @@ class FocalClassifierMixin:
         self._focal_classes = classes
         self._le = le
         self.alpha_ = a
+        self.gamma_ = resolve_gamma(self.gamma, classes)
         self.loss_, self._weight_scale = self._build_loss(a)
         return self._weight_scale
+
+    def _loss_gamma(self) -> Any:
+        """``gamma_`` in the form the loss objects take: a float, a pair or a vector."""
+        g = self.gamma_
+        return g if np.ndim(g) == 0 else tuple(float(v) for v in g)
 
     def _build_loss(self, a: np.ndarray | None) -> tuple[BinaryFocalLoss | SoftmaxFocalLoss, float]:
         """The focal loss for per-class weights ``a``, and the row-weight scale.
@@ -168,13 +301,12 @@ class FocalClassifierMixin:
         ``a_0 + a_1`` moves into the sample weights so that each class ends up
         weighted by exactly ``a_k``.
         """
+        gamma = self._loss_gamma()
         if len(self._focal_classes) == 2:
             if a is None:
-                return BinaryFocalLoss(alpha=None, gamma=self.gamma, hessian=self.hessian), 1.0
+                return BinaryFocalLoss(alpha=None, gamma=gamma, hessian=self.hessian), 1.0
             scale = float(a.sum())
-            loss = BinaryFocalLoss(
-                alpha=float(a[1] / scale), gamma=self.gamma, hessian=self.hessian
-            )
+            loss = BinaryFocalLoss(alpha=float(a[1] / scale), gamma=gamma, hessian=self.hessian)
             return loss, scale
         if isinstance(self.hessian, str) and self.hessian == "fisher":
             raise ValueError(
@@ -184,7 +316,7 @@ class FocalClassifierMixin:
         factor = self.hessian_factor
         loss = SoftmaxFocalLoss(
             alpha=a,
-            gamma=self.gamma,
+            gamma=gamma,
             hessian=self.hessian,
             hessian_factor=self._booster_name if factor == "auto" else factor,
         )
@@ -263,6 +395,7 @@ class FocalClassifierMixin:
             "classes": self.classes_.tolist(),
             "init_score": np.asarray(self.init_score_).tolist(),
             "alpha_": None if self.alpha_ is None else self.alpha_.tolist(),
+            "gamma_": np.asarray(self.gamma_).tolist(),
             "weight_scale": self._weight_scale,
             "calibrator": None if self.calibrator_ is None else self.calibrator_.to_state(),
         }
@@ -273,6 +406,8 @@ class FocalClassifierMixin:
         self._le = LabelEncoder().fit(classes)
         self._focal_classes = self._le.classes_
         self.alpha_ = None if state["alpha_"] is None else np.asarray(state["alpha_"])
+        gamma = state.get("gamma_", self.gamma)  # version 1 sidecars hold no gamma_
+        self.gamma_ = resolve_gamma(gamma, self._focal_classes)
         self._weight_scale = state["weight_scale"]
         z0 = np.asarray(state["init_score"], dtype=np.float64)
         self.init_score_ = float(z0) if z0.ndim == 0 else z0

@@ -113,7 +113,50 @@ def _check_gamma(gamma: object) -> float:
     return float(gamma)
 
 
-_int_gamma = F.int_gamma
+def _check_gamma_values(gamma: object, what: str) -> NDArray[np.float64]:
+    """A 1-D array of finite gammas >= 0 (``what`` names the expected sequence)."""
+    try:
+        values = list(gamma)  # type: ignore[call-overload]
+    except TypeError:
+        raise ValueError(
+            f"gamma must be a finite real number >= 0 or {what}, got {gamma!r}."
+        ) from None
+    out = []
+    for g in values:
+        if (
+            isinstance(g, bool)
+            or not isinstance(g, numbers.Real)
+            or not math.isfinite(float(g))
+            or float(g) < 0.0
+        ):
+            raise ValueError(
+                f"gamma must be a finite real number >= 0 or {what} of such numbers, got "
+                f"{gamma!r}."
+            )
+        out.append(float(g))
+    return np.asarray(out)
+
+
+def _check_binary_gamma(gamma: object) -> tuple[float, float]:
+    """``(gamma of class 0, gamma of class 1)`` from a number or a pair."""
+    if isinstance(gamma, numbers.Real) and not isinstance(gamma, bool):
+        g = _check_gamma(gamma)
+        return g, g
+    pair = _check_gamma_values(gamma, "a pair (gamma of class 0, gamma of class 1)")
+    if pair.shape != (2,):
+        raise ValueError(
+            "gamma must be a finite real number >= 0 or a pair (gamma of class 0, gamma of "
+            f"class 1), got {len(pair)} values: {gamma!r}."
+        )
+    return float(pair[0]), float(pair[1])
+
+
+def _int_gamma(*gammas: float) -> int:
+    """Integer exponent of the product fast path when every class shares one gamma, else -1."""
+    first = gammas[0]
+    if any(g != first for g in gammas):
+        return -1
+    return F.int_gamma(first)
 
 
 def _check_hessian(hessian: object, binary: bool = True) -> int:
@@ -343,8 +386,13 @@ class BinaryFocalLoss(_FocalLossBase):
     alpha : float in (0, 1) or None, default=None
         Weight of the positive class; negatives get ``1 - alpha``.  ``None``
         weights both classes by 1.
-    gamma : float >= 0, default=2.0
-        Focusing parameter.  Any non-negative real is valid.
+    gamma : float >= 0 or pair of floats, default=2.0
+        Focusing parameter.  Any non-negative real is valid.  A pair
+        ``(gamma_0, gamma_1)`` gives each class its own (asymmetric focusing,
+        as in the asymmetric loss of Ridnik et al., ICCV 2021): a row's loss
+        is ``-α_t (1 - p_t)^{γ_t} log p_t`` with ``γ_t`` its class's, and every
+        formula (derivatives, init score, posterior map) is the one of a single
+        ``γ`` taken per row; see ``docs/per_class_gamma.md``.
     hessian : {"positive", "exact", "irls", "fisher"}, default="positive"
         Second derivative handed to the booster.  The exact second derivative
         ``h`` is negative for badly misclassified rows when ``gamma > 0``
@@ -398,7 +446,7 @@ class BinaryFocalLoss(_FocalLossBase):
         self.gamma = gamma
         self.hessian = hessian
         self._a_pos, self._a_neg = _check_binary_alpha(alpha)
-        self._gamma = _check_gamma(gamma)
+        self._g_neg, self._g_pos = _check_binary_gamma(gamma)
         self._mode = _check_hessian(hessian)
 
     def __repr__(self) -> str:
@@ -445,10 +493,12 @@ class BinaryFocalLoss(_FocalLossBase):
         """
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         out = _out_buffer(loss_out, y.shape, "loss_out")
-        a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
+        a_pos, a_neg, g_pos, g_neg = self._a_pos, self._a_neg, self._g_pos, self._g_neg
+        ig = _int_gamma(g_pos, g_neg)
 
         def rows(kernel, lo, hi):
-            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, out[lo:hi])
+            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, g_pos, g_neg, ig,
+                          out[lo:hi])
 
         if _run("binary_loss", y.shape[0], y.shape[0], rows):
             self._raise_bad(y, z, w)
@@ -490,16 +540,15 @@ class BinaryFocalLoss(_FocalLossBase):
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         g = _out_buffer(gradient_out, y.shape, "gradient_out", dtypes)
         h = _out_buffer(hessian_out, y.shape, "hessian_out", dtypes)
-        a_pos, a_neg, gamma, ig = self._a_pos, self._a_neg, self._gamma, _int_gamma(self._gamma)
-        mode = self._mode
+        a_pos, a_neg, g_pos, g_neg = self._a_pos, self._a_neg, self._g_pos, self._g_neg
+        ig, mode = _int_gamma(g_pos, g_neg), self._mode
 
         # fisher has its own kernel: the loop of the other modes stays as it is
         name = "binary_grad_hess_fisher" if mode == F.FISHER else "binary_grad_hess"
 
         def rows(kernel, lo, hi):
-            return kernel(
-                z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, gamma, ig, mode, g[lo:hi], h[lo:hi]
-            )
+            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, g_pos, g_neg, ig, mode,
+                          g[lo:hi], h[lo:hi])
 
         if _run(name, y.shape[0], y.shape[0], rows):
             self._raise_bad(y, z, w)
@@ -536,7 +585,8 @@ class BinaryFocalLoss(_FocalLossBase):
                 "y_true must contain both classes with positive total weight to define "
                 f"a finite init score (weight of class 1: {w_pos}, class 0: {w_neg})."
             )
-        return float(F.binary_init_score(w_pos, w_neg, self._a_pos, self._a_neg, self._gamma))
+        return float(F.binary_init_score(w_pos, w_neg, self._a_pos, self._a_neg, self._g_pos,
+                                         self._g_neg))
 
     fit_intercept_only = init_score
 
@@ -565,9 +615,8 @@ class BinaryFocalLoss(_FocalLossBase):
         """
         z = _as_float_array(raw_score, "raw_score", 1)
         out = np.empty(z.shape, dtype=np.float64)
-        gamma, log_ratio = self._gamma, math.log(self._a_pos / self._a_neg)
-
-        if F.binary_posterior_logit(z, gamma, log_ratio, out):
+        log_ratio = math.log(self._a_pos / self._a_neg)
+        if F.binary_posterior_logit(z, self._g_pos, self._g_neg, log_ratio, out):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
 
@@ -588,8 +637,9 @@ class SoftmaxFocalLoss(_FocalLossBase):
     ----------
     alpha : sequence of positive floats of length n_classes, or None, default=None
         Per-class weights; ``None`` weights every class by 1.
-    gamma : float >= 0, default=2.0
-        Focusing parameter.
+    gamma : float >= 0 or sequence of floats of length n_classes, default=2.0
+        Focusing parameter, one for all classes or one per class (a row's loss
+        uses its true class's ``γ_c``; see :class:`BinaryFocalLoss`).
     hessian : {"positive", "exact", "irls"}, default="positive"
         Diagonal Hessian handed to the booster; see :class:`BinaryFocalLoss`.
         ``"positive"`` replaces the sign-indefinite modulation curvature ``κ``
@@ -622,7 +672,14 @@ class SoftmaxFocalLoss(_FocalLossBase):
         self.hessian = hessian
         self.hessian_factor = hessian_factor
         self._alpha = None if alpha is None else _check_alpha_vector(alpha)
-        self._gamma = _check_gamma(gamma)
+        if isinstance(gamma, numbers.Real) and not isinstance(gamma, bool):
+            self._gamma: float | NDArray[np.float64] = _check_gamma(gamma)
+        else:
+            self._gamma = _check_gamma_values(gamma, "a sequence with one value per class")
+            if self._gamma.size < 2:
+                raise ValueError(
+                    f"gamma as a sequence needs one value per class (at least 2), got {gamma!r}."
+                )
         self._mode = _check_hessian(hessian, binary=False)
         if isinstance(hessian_factor, str):
             if hessian_factor not in ("lightgbm", "xgboost"):
@@ -656,6 +713,17 @@ class SoftmaxFocalLoss(_FocalLossBase):
         if self.hessian_factor == "xgboost":
             return 2.0
         return float(self.hessian_factor)
+
+    def class_gammas(self, n_classes: int) -> NDArray[np.float64]:
+        """The per-class ``gamma`` vector for ``n_classes`` classes."""
+        if np.ndim(self._gamma) == 0:
+            return np.full(n_classes, float(self._gamma))
+        if self._gamma.size != n_classes:
+            raise ValueError(
+                f"gamma has {self._gamma.size} values but the data have {n_classes} classes; "
+                "gamma must be one number or one value per class."
+            )
+        return self._gamma
 
     def class_weights(self, n_classes: int) -> NDArray[np.float64]:
         """The per-class ``alpha`` vector for ``n_classes`` classes."""
@@ -699,10 +767,11 @@ class SoftmaxFocalLoss(_FocalLossBase):
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         alpha = self.class_weights(z.shape[1])
         out = _out_buffer(loss_out, y.shape, "loss_out")
-        gamma, ig = self._gamma, _int_gamma(self._gamma)
+        gammas = self.class_gammas(z.shape[1])
+        ig = _int_gamma(*gammas)
 
         def rows(kernel, lo, hi):
-            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, out[lo:hi])
+            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gammas, ig, out[lo:hi])
 
         if _run("softmax_loss", z.shape[0], z.size, rows):
             self._raise_bad(y, z, w)
@@ -734,10 +803,11 @@ class SoftmaxFocalLoss(_FocalLossBase):
         alpha = self.class_weights(k)
         g = _out_buffer(gradient_out, z.shape, "gradient_out", dtypes)
         h = _out_buffer(hessian_out, z.shape, "hessian_out", dtypes)
-        gamma, ig, mode, factor = self._gamma, _int_gamma(self._gamma), self._mode, self.factor(k)
+        gammas = self.class_gammas(k)
+        ig, mode, factor = _int_gamma(*gammas), self._mode, self.factor(k)
 
         def rows(kernel, lo, hi):
-            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gamma, ig, mode, factor,
+            return kernel(z[lo:hi], y[lo:hi], w[lo:hi], alpha, gammas, ig, mode, factor,
                           g[lo:hi], h[lo:hi])
 
         if _run("softmax_grad_hess", z.shape[0], z.size, rows):
@@ -782,11 +852,12 @@ class SoftmaxFocalLoss(_FocalLossBase):
             )
         log_targets = np.log(self.class_weights(n_classes)) + np.log(sums)
         log_targets -= log_targets.max()
-        if self._gamma == 0.0:
+        gammas = self.class_gammas(n_classes)
+        if not np.any(gammas):
             with np.errstate(under="ignore"):  # exp of very negative logs: 0 is right
                 log_p = log_targets - np.logaddexp.reduce(log_targets)
         else:
-            log_p = F.softmax_init_log_proba(log_targets, self._gamma)
+            log_p = F.softmax_init_log_proba(log_targets, gammas)
         return log_p - log_p.mean()
 
     fit_intercept_only = init_score
@@ -808,8 +879,7 @@ class SoftmaxFocalLoss(_FocalLossBase):
         z = _as_float_array(raw_score, "raw_score", 2)
         alpha = self.class_weights(z.shape[1])
         out = np.empty(z.shape, dtype=np.float64)
-        gamma, log_alpha = self._gamma, np.log(alpha)
-
-        if F.softmax_posterior(z, gamma, log_alpha, out):
+        log_alpha = np.log(alpha)
+        if F.softmax_posterior(z, self.class_gammas(z.shape[1]), log_alpha, out):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
