@@ -796,8 +796,14 @@ def test_bad_targets_and_weights_raise(booster) -> None:
         model.fit(X, np.zeros(60, dtype=int))
     with pytest.raises(ValueError, match=r"\by\b.*None"):
         model.fit(X, None)
-    with pytest.raises(ValueError, match=r"^y must be 1-D"):  # no multilabel support
-        model.fit(X, np.column_stack([y, 1 - y]))
+    indicator = np.column_stack([y, 1 - y])  # a multi-label target (issue #13)
+    if booster == "lightgbm":
+        with pytest.raises(ValueError, match="no multi-output trees"):
+            model.fit(X, indicator)
+    else:  # XGBoost trains it natively, as XGBClassifier does
+        assert model.fit(X, indicator).predict_proba(X).shape == (60, 2)
+    with pytest.raises(ValueError, match=r"^y must be 1-D"):
+        model.fit(X, np.zeros((60, 2, 2)))
     with pytest.raises(ValueError, match="sample_weight"):
         model.fit(X, y, sample_weight=-np.ones(60))
     with pytest.raises(ValueError, match="sample_weight"):

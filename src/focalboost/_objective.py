@@ -17,16 +17,21 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-from focalboost.loss import _BOOSTER_DTYPES, BinaryFocalLoss, SoftmaxFocalLoss
+from focalboost.loss import (
+    _BOOSTER_DTYPES,
+    BinaryFocalLoss,
+    MultiLabelFocalLoss,
+    SoftmaxFocalLoss,
+)
 
-FocalLoss = BinaryFocalLoss | SoftmaxFocalLoss
+FocalLoss = BinaryFocalLoss | SoftmaxFocalLoss | MultiLabelFocalLoss
 
 
 def _check_loss(loss: object) -> FocalLoss:
-    if not isinstance(loss, (BinaryFocalLoss, SoftmaxFocalLoss)):
+    if not isinstance(loss, (BinaryFocalLoss, SoftmaxFocalLoss, MultiLabelFocalLoss)):
         raise TypeError(
-            "loss must be a focalboost.BinaryFocalLoss or focalboost.SoftmaxFocalLoss, "
-            f"got {type(loss).__name__}."
+            "loss must be a focalboost.BinaryFocalLoss, SoftmaxFocalLoss or "
+            f"MultiLabelFocalLoss, got {type(loss).__name__}."
         )
     return loss
 
@@ -143,13 +148,17 @@ def _average_precision(y: np.ndarray, proba: np.ndarray, w: np.ndarray | None) -
     return float(average_precision_score(y, proba[:, 1], sample_weight=w))
 
 
-#: What the named metrics compute: kind -> (function, higher is better, binary, multiclass)
-METRIC_KINDS: dict[str, tuple[Any, bool, bool, bool]] = {
-    "log_loss": (_log_loss, False, True, True),
-    "error": (_error_rate, False, True, True),
-    "roc_auc": (_roc_auc, True, True, True),
-    "average_precision": (_average_precision, True, True, False),
+#: What the named metrics compute: kind -> (function, higher is better, binary,
+#: multiclass, multi-label; multi-label metrics are taken over all (row, label) entries)
+METRIC_KINDS: dict[str, tuple[Any, bool, bool, bool, bool]] = {
+    "log_loss": (_log_loss, False, True, True, True),
+    "error": (_error_rate, False, True, True, True),
+    "roc_auc": (_roc_auc, True, True, True, False),
+    "average_precision": (_average_precision, True, True, False, False),
 }
+
+#: ``n_classes`` value that :func:`resolve_metric_names` reads as "multi-label"
+MULTILABEL = -1
 
 
 def resolve_metric_names(
@@ -159,17 +168,18 @@ def resolve_metric_names(
 
     ``aliases`` maps the booster's metric names to a kind of :data:`METRIC_KINDS`
     or to ``"focal_loss"`` (the focal loss itself); kinds that do not apply to
-    the task (binary or multiclass) are refused.
+    the task (binary, multiclass, or multi-label when ``n_classes`` is
+    :data:`MULTILABEL`) are refused.
     """
-    task = 2 if n_classes == 2 else 3
+    column = 4 if n_classes == MULTILABEL else (2 if n_classes == 2 else 3)
     supported = [
         name for name, kind in aliases.items()
-        if kind == "focal_loss" or METRIC_KINDS[kind][2 if task == 2 else 3]
+        if kind == "focal_loss" or METRIC_KINDS[kind][column]
     ]
     out = []
     for name in names:
         if name not in supported:
-            what = "binary" if task == 2 else f"{n_classes}-class"
+            what = {4: "multi-label", 2: "binary"}.get(column, f"{n_classes}-class")
             raise ValueError(
                 f"eval metric {name!r} is not supported for a {what} focal {booster} model; "
                 f"supported names: {sorted(supported)} (evaluated on the probabilities of the "
@@ -220,6 +230,13 @@ class PosteriorMetricBase:
 
     def value(self, y_true: Any, raw_score: np.ndarray, weight: Any) -> float:
         """The metric of the probabilities of margins ``raw_score``."""
-        proba = self.loss.posterior_proba(np.asarray(raw_score))
+        raw = np.asarray(raw_score)
+        proba = self.loss.posterior_proba(raw)
         y = np.asarray(y_true).astype(np.intp)
-        return METRIC_KINDS[self.kind][0](y, proba, _weights_or_none(weight))
+        w = _weights_or_none(weight)
+        if not isinstance(self.loss, SoftmaxFocalLoss) and raw.ndim == 2:
+            # multi-label: every (row, label) entry is a binary prediction
+            y = y.reshape(-1)
+            proba = np.column_stack([1.0 - proba.reshape(-1), proba.reshape(-1)])
+            w = None if w is None else np.repeat(w, raw.shape[1])
+        return METRIC_KINDS[self.kind][0](y, proba, w)

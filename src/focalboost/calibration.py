@@ -83,10 +83,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 
 from focalboost._validation import check_sample_weight, take_rows
-from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
+from focalboost.loss import BinaryFocalLoss, MultiLabelFocalLoss, SoftmaxFocalLoss
 
 __all__ = [
     "BINARY_ONLY_CALIBRATIONS",
@@ -95,6 +95,7 @@ __all__ = [
     "BetaCalibrator",
     "FocalCalibrator",
     "IsotonicCalibrator",
+    "MultiLabelCalibrator",
     "SigmoidCalibrator",
     "TemperatureCalibrator",
     "check_calibration",
@@ -166,8 +167,8 @@ def focal_score(loss: Loss, raw: ArrayLike) -> NDArray[np.float64]:
         Binary: the posterior log-odds ``logit Ψ(z)``.  Multiclass: the log
         posteriors ``log Ψ(z)_k``, bounded below by ``log(tiny) ≈ -708``.
     """
-    if isinstance(loss, BinaryFocalLoss):
-        return loss.posterior_logit(raw)
+    if isinstance(loss, (BinaryFocalLoss, MultiLabelFocalLoss)):
+        return loss.posterior_logit(raw)  # multi-label: one column per label
     proba = loss.posterior_proba(raw)
     return np.log(np.maximum(proba, np.finfo(np.float64).tiny))
 
@@ -596,9 +597,58 @@ class FocalCalibrator:
         return self.calibrator.to_state()
 
 
+class MultiLabelCalibrator:
+    """One binary :class:`FocalCalibrator` per label of a multi-label model.
+
+    ``predict_proba(raw)`` maps (n, L) margins to the calibrated probability
+    of each label being 1, (n, L); each label's calibrator acts on its own
+    column, after its own focal map.
+
+    Parameters
+    ----------
+    calibrators : list of FocalCalibrator
+        One per label, each with that label's :class:`~focalboost.BinaryFocalLoss`.
+    """
+
+    def __init__(self, calibrators: list[FocalCalibrator]) -> None:
+        self.calibrators = list(calibrators)
+
+    def __repr__(self) -> str:
+        return f"MultiLabelCalibrator({self.calibrators!r})"
+
+    @property
+    def method(self) -> str:
+        """Name of the data-driven calibration."""
+        return self.calibrators[0].method
+
+    def fit(self, raw: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
+        """Fit each label's calibrator on its column of margins ``raw`` (n, L)."""
+        raw, y = np.asarray(raw), np.asarray(y)
+        for j, cal in enumerate(self.calibrators):
+            cal.fit(raw[:, j], y[:, j].astype(np.intp), sample_weight)
+        return self
+
+    def fit_scores(self, scores: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
+        """Fit each label's score-space calibrator on its column of focal scores (n, L)."""
+        scores, y = np.asarray(scores), np.asarray(y)
+        for j, cal in enumerate(self.calibrators):
+            cal.calibrator.fit(scores[:, j], y[:, j].astype(np.intp), sample_weight)
+        return self
+
+    def predict_proba(self, raw: ArrayLike) -> NDArray[np.float64]:
+        """Calibrated probability of each label being 1, shape (n, L)."""
+        raw = np.asarray(raw)
+        return np.column_stack([cal.predict_proba(raw[:, j])[:, 1]
+                                for j, cal in enumerate(self.calibrators)])
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-able state: each label's calibrator state."""
+        return {"method": self.method, "labels": [c.to_state() for c in self.calibrators]}
+
+
 def make_calibrator_from_state(
     state: dict[str, Any], loss: Loss | None = None
-) -> FocalCalibrator | _ScoreCalibrator:
+) -> FocalCalibrator | _ScoreCalibrator | MultiLabelCalibrator:
     """Rebuild a calibrator from :meth:`FocalCalibrator.to_state` output.
 
     Parameters
@@ -614,6 +664,12 @@ def make_calibrator_from_state(
     FocalCalibrator or score-space calibrator
         Its predictions equal those of the calibrator that was saved.
     """
+    if isinstance(state, dict) and "labels" in state:  # a MultiLabelCalibrator
+        if not isinstance(loss, MultiLabelFocalLoss):
+            raise ValueError("a multi-label calibrator state needs its MultiLabelFocalLoss.")
+        losses = loss._losses(len(state["labels"]))
+        return MultiLabelCalibrator([make_calibrator_from_state(st, lo)
+                                     for st, lo in zip(state["labels"], losses, strict=True)])
     method = state.get("method") if isinstance(state, dict) else None
     if method not in _CALIBRATOR_CLASSES:
         raise ValueError(f"unknown calibrator state {state!r}")
@@ -661,7 +717,9 @@ def _make_cv(estimator: Any, y_enc: np.ndarray) -> Any:
         if cv < 2:
             raise ValueError(f"calibration_cv must be at least 2 folds, got {cv}.")
         rs = estimator.get_params(deep=False).get("random_state")
-        return StratifiedKFold(n_splits=int(cv), shuffle=rs is not None, random_state=rs)
+        # multi-label targets cannot be stratified (as in scikit-learn's check_cv)
+        splitter = KFold if np.ndim(y_enc) == 2 else StratifiedKFold
+        return splitter(n_splits=int(cv), shuffle=rs is not None, random_state=rs)
     return check_cv(cv, y_enc, classifier=True)
 
 
@@ -696,13 +754,17 @@ def cross_fit_scores(
         If the splits do not partition the rows, or a training fold lacks a class.
     """
     y_enc = np.asarray(y_enc, dtype=np.intp)
+    multilabel = y_enc.ndim == 2
     n, k = y_enc.shape[0], int(y_enc.max()) + 1
     cv = _make_cv(estimator, y_enc)
     params = _fold_params(estimator)
-    scores = np.zeros(n) if k == 2 else np.zeros((n, k))
+    scores = np.zeros(y_enc.shape) if multilabel else (np.zeros(n) if k == 2 else np.zeros((n, k)))
     hits = np.zeros(n, dtype=np.intp)
     for train, test in cv.split(X, y_enc):
-        if np.unique(y_enc[train]).size != k:
+        part = y_enc[train]
+        lacks = (np.any(part.min(axis=0) == part.max(axis=0)) if multilabel
+                 else np.unique(part).size != k)
+        if lacks:
             raise ValueError(
                 "a calibration_cv training fold lacks a class; use fewer folds or fit the "
                 "calibrator on an explicit calibration_set."
@@ -758,7 +820,12 @@ def fit_calibrator(
     if method not in DATA_DRIVEN_CALIBRATIONS:
         return None
     k = estimator.n_classes_
-    cal = FocalCalibrator(estimator.loss_, make_calibrator(method, k))
+    if isinstance(estimator.loss_, MultiLabelFocalLoss):
+        losses = estimator.loss_._losses(np.shape(y_enc)[1])
+        cal = MultiLabelCalibrator([FocalCalibrator(lo, make_calibrator(method, 2))
+                                    for lo in losses])
+    else:
+        cal = FocalCalibrator(estimator.loss_, make_calibrator(method, k))
     if calibration_set is not None:
         if not isinstance(calibration_set, (tuple, list)) or len(calibration_set) not in (2, 3):
             raise ValueError("calibration_set must be a tuple (X_cal, y_cal[, w_cal]).")
@@ -772,5 +839,7 @@ def fit_calibrator(
         return cal.fit(estimator.decision_function(x_cal), y_cal_enc, w_cal)
     w = _user_weight(estimator, weight)
     scores = cross_fit_scores(estimator, X, y_enc, w)
+    if isinstance(cal, MultiLabelCalibrator):
+        return cal.fit_scores(scores, y_enc, w)
     cal.calibrator.fit(scores, y_enc, w)
     return cal

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from focalboost._validation import check_n_samples, check_sample_weight, check_y
 from focalboost.calibration import check_calibration, fit_calibrator, make_calibrator_from_state
-from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
+from focalboost.loss import BinaryFocalLoss, MultiLabelFocalLoss, SoftmaxFocalLoss
 
 #: parameters that exist in both focal classifiers and never reach the booster
 FOCAL_PARAMS = ("gamma", "alpha", "hessian", "hessian_factor", "calibration", "calibration_cv")
@@ -224,6 +225,48 @@ def resolve_gamma(gamma: Any, classes: np.ndarray) -> float | NDArray[np.float64
     return g
 
 
+def _is_multilabel(y: Any) -> bool:
+    """Whether ``y`` is a 0/1 indicator matrix of shape (n, L) with L >= 2."""
+    if y is None:
+        return False
+    y = np.asarray(y)
+    if y.ndim != 2 or y.shape[1] < 2:
+        return False
+    kind = type_of_target(y)
+    if kind != "multilabel-indicator":
+        raise ValueError(
+            f"y of shape {np.shape(y)} must be a 0/1 indicator matrix (one column per label, "
+            f"a multi-label target); got a {kind!r} target, which focal models do not support."
+        )
+    return True
+
+
+def _label_values(value: Any, n_labels: int, name: str, ok, allowed: str):
+    """A per-label parameter of a multi-label fit: None, one number, or one per label."""
+    if value is None and name == "alpha":
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not ok(float(value)):
+            raise ValueError(f"{name} must be {allowed}, got {value!r}.")
+        return float(value)
+    if isinstance(value, (str, Mapping)):
+        raise ValueError(
+            f"for a multi-label target, {name} must be a number or a sequence with one value "
+            f"per label ({n_labels}), {allowed}; got {value!r}."
+        )
+    try:
+        values = np.asarray(list(value), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a number or one number per label, got {value!r}.") from None
+    if values.shape != (n_labels,) or not all(ok(float(v)) for v in values):
+        raise ValueError(
+            f"for a multi-label target, {name} must be a number or one value per label "
+            f"({n_labels}), {allowed}; got {value!r}."
+        )
+    return values
+
+
 class FocalClassifierMixin:
     """Focal-loss behaviour shared by the LightGBM and XGBoost classifiers.
 
@@ -248,15 +291,22 @@ class FocalClassifierMixin:
 
     # -- fitting ---------------------------------------------------------------------
 
+    #: whether the booster trains multi-label (n, L) targets natively
+    _multilabel_ok = False
+
     def _focal_prepare(self, y: ArrayLike, sample_weight: ArrayLike | None, X: Any = None):
         """Check ``X``, encode labels and build the loss (the subclass sets the init score).
 
         Returns ``(y_enc, weight)`` where ``weight`` are the sample weights to hand
         to the booster (binary per-class ``alpha`` sequences fold their overall
-        scale into it), or None.
+        scale into it), or None.  A 0/1 indicator matrix ``y`` of shape (n, L)
+        is a multi-label target (see :meth:`_multilabel_prepare`).
         """
         if X is not None:
             check_n_samples(X, type(self).__name__)
+        self.n_labels_ = None
+        if _is_multilabel(y):
+            return self._multilabel_prepare(y, sample_weight)
         y_arr = check_y(y)
         le = LabelEncoder().fit(y_arr)
         y_enc = le.transform(y_arr).astype(np.intp)
@@ -289,6 +339,37 @@ class FocalClassifierMixin:
         self.loss_, self._weight_scale = self._build_loss(a)
         return self._weight_scale
 
+    def _multilabel_prepare(self, y: ArrayLike, sample_weight: ArrayLike | None):
+        """Multi-label targets: one binary focal loss per label (``MultiLabelFocalLoss``).
+
+        ``classes_`` is ``[0, 1]`` as in ``xgboost.XGBClassifier``; ``alpha`` is
+        None, a float in (0, 1) or one such per label, ``gamma`` a number or one
+        per label.
+        """
+        if not self._multilabel_ok:
+            raise ValueError(
+                f"{type(self).__name__} does not take multi-label targets (y of shape "
+                f"{np.shape(y)}): LightGBM has no multi-output trees. Fit one model per label "
+                "with sklearn.multioutput.MultiOutputClassifier("
+                f"{type(self).__name__}(...)), or use focalboost.FocalXGBClassifier, which "
+                "trains multi-label models natively."
+            )
+        self._label_dtype = np.asarray(y).dtype  # predict returns labels of this dtype
+        Y = np.asarray(y).astype(np.float64)
+        n, n_labels = Y.shape
+        weight = check_sample_weight(sample_weight, n, "sample_weight")
+        check_calibration(self.calibration, 2)
+        le = LabelEncoder().fit(np.array([0, 1]))
+        self._focal_classes = le.classes_
+        self._le = le
+        self.n_labels_ = n_labels
+        self.alpha_ = _label_values(self.alpha, n_labels, "alpha", lambda v: 0.0 < v < 1.0,
+                                    "in the open interval (0, 1)")
+        self.gamma_ = _label_values(self.gamma, n_labels, "gamma",
+                                    lambda v: np.isfinite(v) and v >= 0.0, "finite and >= 0")
+        self.loss_, self._weight_scale = self._build_loss(self.alpha_)
+        return Y, weight
+
     def _loss_gamma(self) -> Any:
         """``gamma_`` in the form the loss objects take: a float, a pair or a vector."""
         g = self.gamma_
@@ -302,6 +383,12 @@ class FocalClassifierMixin:
         weighted by exactly ``a_k``.
         """
         gamma = self._loss_gamma()
+        if getattr(self, "n_labels_", None):
+            loss = MultiLabelFocalLoss(
+                alpha=None if a is None else (float(a) if np.ndim(a) == 0 else list(a)),
+                gamma=gamma if np.ndim(gamma) == 0 else list(gamma),
+                hessian=self.hessian, n_labels=self.n_labels_)
+            return loss, 1.0
         if len(self._focal_classes) == 2:
             if a is None:
                 return BinaryFocalLoss(alpha=None, gamma=gamma, hessian=self.hessian), 1.0
@@ -327,7 +414,7 @@ class FocalClassifierMixin:
         extra = self._class_weight_rows(y_enc)
         if extra is not None:
             weight = extra if weight is None else weight * extra
-        if isinstance(self.loss_, BinaryFocalLoss):
+        if isinstance(self.loss_, (BinaryFocalLoss, MultiLabelFocalLoss)):
             return self.loss_.init_score(y_enc, weight)
         return self._init_convention(
             self.loss_.init_score(y_enc, weight, n_classes=self.n_classes_))
@@ -342,6 +429,14 @@ class FocalClassifierMixin:
         return None
 
     def _encode_eval_labels(self, y: ArrayLike) -> np.ndarray:
+        if getattr(self, "n_labels_", None):
+            Y = np.asarray(y)
+            if Y.ndim != 2 or Y.shape[1] != self.n_labels_ or not np.all((Y == 0) | (Y == 1)):
+                raise ValueError(
+                    f"eval_set labels must be a 0/1 indicator matrix with {self.n_labels_} "
+                    f"columns, as the training y; got shape {Y.shape}."
+                )
+            return Y.astype(np.float64)
         y_arr = check_y(y)
         unknown = np.setdiff1d(np.unique(y_arr), self.classes_)
         if unknown.size:
@@ -379,7 +474,7 @@ class FocalClassifierMixin:
         the data-driven calibrators are described in :mod:`focalboost.calibration`.
         """
         raw = np.asarray(raw, dtype=np.float64)
-        if self.calibration is None:
+        if self.calibration is None:  # multi-label: σ of each label's margin
             return self.loss_.predict_proba(raw)
         if self.calibration == "focal" or self.calibrator_ is None:
             return self.loss_.posterior_proba(raw)
@@ -394,8 +489,10 @@ class FocalClassifierMixin:
             "params": {k: v for k, v in self.get_params(deep=False).items() if _jsonable(v)},
             "classes": self.classes_.tolist(),
             "init_score": np.asarray(self.init_score_).tolist(),
-            "alpha_": None if self.alpha_ is None else self.alpha_.tolist(),
+            "alpha_": None if self.alpha_ is None else np.asarray(self.alpha_).tolist(),
             "gamma_": np.asarray(self.gamma_).tolist(),
+            "n_labels": getattr(self, "n_labels_", None),
+            "label_dtype": str(getattr(self, "_label_dtype", np.dtype(np.float64))),
             "weight_scale": self._weight_scale,
             "calibrator": None if self.calibrator_ is None else self.calibrator_.to_state(),
         }
@@ -406,8 +503,14 @@ class FocalClassifierMixin:
         self._le = LabelEncoder().fit(classes)
         self._focal_classes = self._le.classes_
         self.alpha_ = None if state["alpha_"] is None else np.asarray(state["alpha_"])
+        self.n_labels_ = state.get("n_labels")
+        self._label_dtype = np.dtype(state.get("label_dtype", "float64"))
         gamma = state.get("gamma_", self.gamma)  # version 1 sidecars hold no gamma_
-        self.gamma_ = resolve_gamma(gamma, self._focal_classes)
+        if self.n_labels_:
+            self.gamma_ = np.asarray(gamma, dtype=np.float64)
+            self.gamma_ = float(self.gamma_) if self.gamma_.ndim == 0 else self.gamma_
+        else:
+            self.gamma_ = resolve_gamma(gamma, self._focal_classes)
         self._weight_scale = state["weight_scale"]
         z0 = np.asarray(state["init_score"], dtype=np.float64)
         self.init_score_ = float(z0) if z0.ndim == 0 else z0

@@ -40,6 +40,7 @@ __all__ = [
     "HESSIAN_MODES",
     "BinaryFocalLoss",
     "LogitLink",
+    "MultiLabelFocalLoss",
     "SoftmaxFocalLoss",
     "SoftmaxLink",
 ]
@@ -323,6 +324,42 @@ def _diagnose(
     raise ValueError("invalid input to the focal loss")  # pragma: no cover - unreachable
 
 
+def _multilabel_flat(y_true, raw_score, sample_weight, *outs):
+    """Multi-label (n, L) inputs as flat arrays: ``(y, z, w, shape, outs)``, else None.
+
+    One binary focal loss per entry: the labels and margins are read row by row
+    (C order), each row's weight repeated for its L entries; output buffers,
+    when given, must be C-contiguous arrays of shape (n, L) and are read as
+    flat views.
+    """
+    if np.ndim(raw_score) != 2:
+        return None
+    z = np.asarray(raw_score)
+    y = np.asarray(y_true)
+    if y.shape != z.shape:
+        raise ValueError(
+            f"multi-label y_true must have the shape of raw_score {z.shape}, got {y.shape}."
+        )
+    w = None
+    if sample_weight is not None:
+        w = np.asarray(sample_weight)
+        if w.ndim != 1 or w.shape[0] != z.shape[0]:
+            raise ValueError(
+                f"sample_weight must hold one weight per row ({z.shape[0]}), got shape "
+                f"{w.shape}."
+            )
+        w = np.repeat(w, z.shape[1])
+    flat_outs = []
+    for out in outs:
+        if out is None:
+            flat_outs.append(None)
+        elif out.shape != z.shape or not out.flags.c_contiguous:
+            raise ValueError(f"output buffers must be C-contiguous of shape {z.shape}.")
+        else:
+            flat_outs.append(out.reshape(-1))
+    return y.reshape(-1), z.reshape(-1), w, z.shape, tuple(flat_outs)
+
+
 # ----------------------------------------------------------------------------- losses
 
 
@@ -354,8 +391,14 @@ class _FocalLossBase:
     def mean_loss(
         self, y_true: ArrayLike, raw_score: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> float:
-        """Weighted mean focal loss ``Σ w_i FL_i / Σ w_i`` (the eval metric)."""
+        """Weighted mean focal loss ``Σ w_i FL_i / Σ w_i`` (the eval metric).
+
+        Multi-label (n, L) input: the mean over rows and labels,
+        ``Σ_i w_i Σ_l FL_il / (L Σ_i w_i)``.
+        """
         values = self.loss(y_true, raw_score, sample_weight)
+        if values.ndim == 2:
+            values = values.mean(axis=1)
         if sample_weight is None:
             total = float(values.shape[0])
             if total == 0:
@@ -490,7 +533,14 @@ class BinaryFocalLoss(_FocalLossBase):
         Returns
         -------
         loss : ndarray of shape (n_samples,)
+            (n_samples, n_labels) for multi-label input: ``y_true`` and
+            ``raw_score`` of shape (n_samples, n_labels), one binary focal loss
+            per entry, ``sample_weight`` per row.
         """
+        flat = _multilabel_flat(y_true, raw_score, sample_weight, loss_out)
+        if flat is not None:
+            y2, z2, w2, shape, (out2,) = flat
+            return self.loss(y2, z2, w2, out2).reshape(shape)
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         out = _out_buffer(loss_out, y.shape, "loss_out")
         a_pos, a_neg, g_pos, g_neg = self._a_pos, self._a_neg, self._g_pos, self._g_neg
@@ -529,6 +579,7 @@ class BinaryFocalLoss(_FocalLossBase):
         -------
         gradient, hessian : ndarray of shape (n_samples,), float64
             The Hessian is the one selected by the ``hessian`` parameter.
+            (n_samples, n_labels) for multi-label input, as in :meth:`loss`.
         """
         return self._gradient_hessian(
             y_true, raw_score, sample_weight, gradient_out, hessian_out, _F64
@@ -537,6 +588,11 @@ class BinaryFocalLoss(_FocalLossBase):
     def _gradient_hessian(self, y_true, raw_score, sample_weight, gradient_out, hessian_out,
                           dtypes):
         """:meth:`gradient_hessian` into buffers of one of ``dtypes`` (the adapters: float32)."""
+        flat = _multilabel_flat(y_true, raw_score, sample_weight, gradient_out, hessian_out)
+        if flat is not None:
+            y2, z2, w2, shape, (g2, h2) = flat
+            g, h = self._gradient_hessian(y2, z2, w2, g2, h2, dtypes)
+            return g.reshape(shape), h.reshape(shape)
         y, z, w = self._inputs(y_true, raw_score, sample_weight)
         g = _out_buffer(gradient_out, y.shape, "gradient_out", dtypes)
         h = _out_buffer(hessian_out, y.shape, "hessian_out", dtypes)
@@ -566,14 +622,19 @@ class BinaryFocalLoss(_FocalLossBase):
 
         Parameters
         ----------
-        y_true : array-like of shape (n_samples,)
-            Labels in {0, 1}; both classes must carry positive weight.
+        y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels in {0, 1}; both classes must carry positive weight (in every
+            column, for multi-label input).
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
-        init_score : float
+        init_score : float, or ndarray of shape (n_labels,) for multi-label input
         """
+        if np.ndim(y_true) == 2:
+            y2 = np.asarray(y_true)
+            return np.array([self.init_score(y2[:, j], sample_weight)
+                             for j in range(y2.shape[1])])
         y = _as_label_array(y_true, "y_true")
         w = _check_weights(sample_weight, y.shape[0])
         sums = _class_sums_kernel("binary_class_sums", y.shape[0])
@@ -594,12 +655,16 @@ class BinaryFocalLoss(_FocalLossBase):
         """Link-inverse probabilities ``[1 - σ(z), σ(z)]``, shape (n_samples, 2).
 
         For ``gamma > 0`` these are *not* calibrated posteriors; see
-        :meth:`posterior_proba`.
+        :meth:`posterior_proba`.  For multi-label margins of shape
+        (n_samples, n_labels): ``σ(z)``, the probability of each label being 1,
+        as ``xgboost.XGBClassifier`` returns it.
         """
-        z = _as_float_array(raw_score, "raw_score", 1).astype(np.float64, copy=False)
+        multilabel = np.ndim(raw_score) == 2
+        z = _as_float_array(raw_score, "raw_score", 2 if multilabel else 1)
+        z = z.astype(np.float64, copy=False)
         if not np.all(np.isfinite(z)):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
-        return np.column_stack([expit(-z), expit(z)])
+        return expit(z) if multilabel else np.column_stack([expit(-z), expit(z)])
 
     def posterior_logit(self, raw_score: ArrayLike) -> NDArray[np.float64]:
         """Log-odds of the class posterior implied by a focal-optimal margin.
@@ -613,7 +678,7 @@ class BinaryFocalLoss(_FocalLossBase):
         strictly increasing in ``z``; the identity when ``gamma = 0`` and
         ``alpha`` is None.
         """
-        z = _as_float_array(raw_score, "raw_score", 1)
+        z = _as_float_array(raw_score, "raw_score", 2 if np.ndim(raw_score) == 2 else 1)
         out = np.empty(z.shape, dtype=np.float64)
         log_ratio = math.log(self._a_pos / self._a_neg)
         if F.binary_posterior_logit(z, self._g_pos, self._g_neg, log_ratio, out):
@@ -621,9 +686,13 @@ class BinaryFocalLoss(_FocalLossBase):
         return out
 
     def posterior_proba(self, raw_score: ArrayLike) -> NDArray[np.float64]:
-        """Calibrated class probabilities from the focal-to-posterior map, (n, 2)."""
+        """Calibrated class probabilities from the focal-to-posterior map, (n, 2).
+
+        For multi-label margins of shape (n_samples, n_labels): the posterior
+        probability of each label being 1, shape (n_samples, n_labels).
+        """
         eta = self.posterior_logit(raw_score)
-        return np.column_stack([expit(-eta), expit(eta)])
+        return expit(eta) if eta.ndim == 2 else np.column_stack([expit(-eta), expit(eta)])
 
 
 class SoftmaxFocalLoss(_FocalLossBase):
@@ -883,3 +952,146 @@ class SoftmaxFocalLoss(_FocalLossBase):
         if F.softmax_posterior(z, self.class_gammas(z.shape[1]), log_alpha, out):
             raise ValueError("raw_score contains NaN or infinity; margins must be finite.")
         return out
+
+
+class MultiLabelFocalLoss:
+    r"""One binary focal loss per label, for multi-label targets of shape (n_samples, n_labels).
+
+    .. math::
+
+        FL(z, y) = \sum_l -\alpha_{l,t} (1 - p_{l,t})^{\gamma_l} \log p_{l,t}
+
+    with ``p_{l,t}`` the probability of the true value of label ``l``.  Every
+    method takes (n, L) labels and margins, sample weights per row, and returns
+    (n, L) arrays (the init score: one value per label); each label is a
+    :class:`BinaryFocalLoss` of its own (:attr:`label_losses`).
+
+    Parameters
+    ----------
+    alpha : None, float in (0, 1), or sequence of such (one per label), default=None
+        Weight of the positive value of each label (negatives get ``1 - alpha``).
+    gamma : float >= 0 or sequence of such (one per label), default=2.0
+    hessian : {"positive", "exact", "irls", "fisher"}, default="positive"
+    n_labels : int, optional
+        Number of labels; needed when both ``alpha`` and ``gamma`` are scalars
+        only to check the input width.
+    """
+
+    def __init__(
+        self,
+        alpha: float | Sequence[float] | None = None,
+        gamma: float | Sequence[float] = 2.0,
+        hessian: HessianMode = "positive",
+        n_labels: int | None = None,
+    ) -> None:
+        self.alpha = alpha
+        self.gamma = gamma
+        self.hessian = hessian
+        widths = {len(v) for v in (alpha, gamma) if v is not None and np.ndim(v) == 1}
+        if n_labels is not None:
+            widths.add(int(n_labels))
+        if len(widths) > 1:
+            raise ValueError(
+                f"alpha, gamma and n_labels give different numbers of labels: {sorted(widths)}."
+            )
+        self.n_labels = widths.pop() if widths else None
+        if self.n_labels is not None and self.n_labels < 1:
+            raise ValueError(f"n_labels must be at least 1, got {self.n_labels}.")
+        width = self.n_labels or 1
+        alphas = [alpha] * width if alpha is None or np.ndim(alpha) == 0 else list(alpha)
+        gammas = [gamma] * width if np.ndim(gamma) == 0 else list(gamma)
+        self.label_losses = [
+            BinaryFocalLoss(alpha=None if a is None else float(a), gamma=float(g),
+                            hessian=hessian)
+            for a, g in zip(alphas, gammas, strict=True)
+        ]
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(alpha={self.alpha!r}, gamma={self.gamma!r}, "
+                f"hessian={self.hessian!r}, n_labels={self.n_labels!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and repr(other) == repr(self)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    def _losses(self, width: int) -> list[BinaryFocalLoss]:
+        if self.n_labels is None:
+            return self.label_losses * width
+        if width != self.n_labels:
+            raise ValueError(
+                f"this loss has {self.n_labels} labels but the input has {width} columns."
+            )
+        return self.label_losses
+
+    def _columns(self, y_true, raw_score):
+        z = _as_float_array(raw_score, "raw_score", 2)
+        y = np.asarray(y_true)
+        if y.shape != z.shape:
+            raise ValueError(
+                f"multi-label y_true must have the shape of raw_score {z.shape}, got {y.shape}."
+            )
+        return y, z, self._losses(z.shape[1])
+
+    def loss(self, y_true: ArrayLike, raw_score: ArrayLike,
+             sample_weight: ArrayLike | None = None) -> NDArray[np.float64]:
+        """Per-entry focal loss, (n, L), times the row's ``sample_weight``."""
+        y, z, losses = self._columns(y_true, raw_score)
+        out = np.empty(z.shape)
+        for j, loss in enumerate(losses):
+            out[:, j] = loss.loss(y[:, j], z[:, j], sample_weight)
+        return out
+
+    def mean_loss(self, y_true: ArrayLike, raw_score: ArrayLike,
+                  sample_weight: ArrayLike | None = None) -> float:
+        """``Σ_i w_i Σ_l FL_il / (L Σ_i w_i)``, the mean over rows and labels."""
+        values = self.loss(y_true, raw_score, sample_weight).mean(axis=1)
+        total = values.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        if not total > 0:
+            raise ValueError("the mean focal loss needs rows with a positive total weight.")
+        with np.errstate(under="ignore"):
+            return float(values.sum() / total)
+
+    def gradient_hessian(self, y_true: ArrayLike, raw_score: ArrayLike,
+                         sample_weight: ArrayLike | None = None):
+        """Gradient and Hessian, (n, L) each, float64."""
+        return self._gradient_hessian(y_true, raw_score, sample_weight, None, None, _F64)
+
+    def _gradient_hessian(self, y_true, raw_score, sample_weight, gradient_out, hessian_out,
+                          dtypes):
+        y, z, losses = self._columns(y_true, raw_score)
+        g = _out_buffer(gradient_out, z.shape, "gradient_out", dtypes)
+        h = _out_buffer(hessian_out, z.shape, "hessian_out", dtypes)
+        for j, loss in enumerate(losses):
+            loss._gradient_hessian(y[:, j], z[:, j], sample_weight, g[:, j], h[:, j], dtypes)
+        return g, h
+
+    def init_score(self, y_true: ArrayLike,
+                   sample_weight: ArrayLike | None = None) -> NDArray[np.float64]:
+        """Focal-optimal constant margin of each label, shape (n_labels,)."""
+        y = np.asarray(y_true)
+        if y.ndim != 2:
+            raise ValueError(f"multi-label y_true must be 2-D (n, L), got shape {y.shape}.")
+        losses = self._losses(y.shape[1])
+        return np.array([loss.init_score(y[:, j], sample_weight)
+                         for j, loss in enumerate(losses)])
+
+    fit_intercept_only = init_score
+
+    def _map(self, raw_score, method: str) -> NDArray[np.float64]:
+        z = _as_float_array(raw_score, "raw_score", 2)
+        losses = self._losses(z.shape[1])
+        return np.column_stack([getattr(loss, method)(z[:, j]) for j, loss in enumerate(losses)])
+
+    def predict_proba(self, raw_score: ArrayLike) -> NDArray[np.float64]:
+        """``σ(z)``: link-inverse probability of each label being 1, (n, L)."""
+        return self._map(raw_score, "predict_proba")[:, 1::2]
+
+    def posterior_logit(self, raw_score: ArrayLike) -> NDArray[np.float64]:
+        """Posterior log-odds of each label, the binary focal map per label, (n, L)."""
+        return self._map(raw_score, "posterior_logit")
+
+    def posterior_proba(self, raw_score: ArrayLike) -> NDArray[np.float64]:
+        """Posterior probability of each label being 1 (the focal map), (n, L)."""
+        return expit(self.posterior_logit(raw_score))

@@ -53,6 +53,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without xgboost
     ) from exc
 
 from focalboost._objective import (
+    MULTILABEL,
     FocalMetricBase,
     FocalObjectiveBase,
     PosteriorMetricBase,
@@ -60,6 +61,7 @@ from focalboost._objective import (
     resolve_metric_names,
 )
 from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
+from focalboost.loss import MultiLabelFocalLoss
 
 __all__ = [
     "FocalMetric",
@@ -83,6 +85,12 @@ MULTICLASS_METRIC_NAMES: dict[str, str] = {
     "mlogloss": "log_loss",
     "merror": "error",
     "auc": "roc_auc",
+    "focal_loss": "focal_loss",
+}
+#: multi-label: over all (row, label) entries, as XGBoost's own multi-target metrics
+MULTILABEL_METRIC_NAMES: dict[str, str] = {
+    "logloss": "log_loss",
+    "error": "error",
     "focal_loss": "focal_loss",
 }
 
@@ -150,9 +158,12 @@ class PosteriorMetric(PosteriorMetricBase):
     ``metric(y_true, y_score, sample_weight=...)``, returns the value.
     """
 
-    def __init__(self, loss: Any, name: str) -> None:
-        n_classes = 2 if getattr(loss, "n_classes", None) == 2 else 3
-        names = BINARY_METRIC_NAMES if n_classes == 2 else MULTICLASS_METRIC_NAMES
+    def __init__(self, loss: Any, name: str, multilabel: bool = False) -> None:
+        multilabel = multilabel or isinstance(loss, MultiLabelFocalLoss)
+        n_classes = MULTILABEL if multilabel else (
+            2 if getattr(loss, "n_classes", None) == 2 else 3)
+        names = {MULTILABEL: MULTILABEL_METRIC_NAMES, 2: BINARY_METRIC_NAMES}.get(
+            n_classes, MULTICLASS_METRIC_NAMES)
         names = {k: v for k, v in names.items() if v != "focal_loss"}
         ((_, kind),) = resolve_metric_names([name], names, n_classes, "XGBoost")
         super().__init__(loss, name, kind)
@@ -247,23 +258,26 @@ def fold_init_score(booster: xgb.Booster, init_score: float | np.ndarray) -> xgb
     if not isinstance(booster, xgb.Booster):
         raise TypeError(f"booster must be an xgboost.Booster, got {type(booster).__name__}.")
     config = json.loads(booster.save_config())
-    n_classes = int(config["learner"]["learner_model_param"]["num_class"])
+    model_param = config["learner"]["learner_model_param"]
+    n_classes = int(model_param["num_class"])
+    n_targets = int(model_param.get("num_target", 1))  # multi-label: one target per label
     z0 = np.atleast_1d(np.asarray(init_score, dtype=np.float64))
-    width = max(n_classes, 1)
+    width = n_classes if n_classes > 1 else n_targets
     if z0.shape != (width,) or not np.all(np.isfinite(z0)):
         raise ValueError(
-            f"init_score must be {width} finite value(s) (one per class of the booster), got "
-            f"{np.asarray(init_score).tolist()!r}."
+            f"init_score must be {width} finite value(s) (one per class or label of the "
+            f"booster), got {np.asarray(init_score).tolist()!r}."
         )
     if n_classes <= 1:
-        # binary:logistic keeps its intercept as a float32 probability
-        p = float(expit(z0[0]))
-        if not 0.0 < np.float32(p) < 1.0:
+        # binary:logistic keeps its intercept as a float32 probability (one per label)
+        p = expit(z0)
+        if not np.all((p.astype(np.float32) > 0.0) & (p.astype(np.float32) < 1.0)):
             raise ValueError(
-                f"init_score {z0[0]!r} is beyond what XGBoost's binary:logistic intercept "
+                f"init_score {z0.tolist()!r} is beyond what XGBoost's binary:logistic intercept "
                 "(a float32 probability) can hold; one class has almost no weight."
             )
-        booster.set_param({"objective": "binary:logistic", "base_score": p})
+        base = float(p[0]) if width == 1 else [float(v) for v in p]
+        booster.set_param({"objective": "binary:logistic", "base_score": base})
     else:
         booster.set_param({"objective": "multi:softprob", "num_class": n_classes,
                            "base_score": [float(v) for v in z0]})
@@ -375,9 +389,11 @@ default="focal"
         self.calibration_cv = calibration_cv
         self.min_split_loss = min_split_loss
 
+    _multilabel_ok = True
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False  # y must be one label per row
+        tags.classifier_tags.multi_label = True  # 0/1 indicator matrices, as XGBClassifier
         return tags
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -395,9 +411,14 @@ default="focal"
             spec = ["focal_loss"]
         elif isinstance(spec, str) or callable(spec):
             spec = [spec]
-        names = BINARY_METRIC_NAMES if self.n_classes_ == 2 else MULTICLASS_METRIC_NAMES
+        if self.n_labels_:
+            names, task = MULTILABEL_METRIC_NAMES, MULTILABEL
+        else:
+            binary = self.n_classes_ == 2
+            names = BINARY_METRIC_NAMES if binary else MULTICLASS_METRIC_NAMES
+            task = self.n_classes_
         resolved = dict(resolve_metric_names(
-            [m for m in spec if isinstance(m, str)], names, self.n_classes_, "XGBoost"))
+            [m for m in spec if isinstance(m, str)], names, task, "XGBoost"))
         metrics: list[Any] = []
         for m in spec:
             if not isinstance(m, str):
@@ -405,7 +426,7 @@ default="focal"
             elif resolved[m] == "focal_loss":
                 metrics.append(FocalMetric(self.loss_))
             else:
-                metrics.append(PosteriorMetric(self.loss_, m))
+                metrics.append(PosteriorMetric(self.loss_, m, multilabel=bool(self.n_labels_)))
         return MetricList(metrics)
 
     def _configure_fit(self, booster: Any, params: dict[str, Any], feature_weights: Any):
@@ -536,12 +557,20 @@ default="focal"
         base_margin: Any = None,
         iteration_range: tuple[int, int] | None = None,
     ) -> np.ndarray:
-        """Class labels; ``output_margin=True`` returns the raw margins, as in ``XGBClassifier``."""
+        """Class labels; ``output_margin=True`` returns the raw margins, as in ``XGBClassifier``.
+
+        Multi-label models return a 0/1 matrix (n, L): 1 where the label's
+        probability exceeds 0.5, as XGBClassifier, in the dtype of the training
+        labels, as scikit-learn expects.
+        """
         kw = {"validate_features": validate_features, "base_margin": base_margin,
               "iteration_range": iteration_range}
         if output_margin:
             return self.decision_function(X, **kw)
-        return self.classes_[np.argmax(self.predict_proba(X, **kw), axis=1)]
+        proba = self.predict_proba(X, **kw)
+        if self.n_labels_:
+            return (proba > 0.5).astype(self._label_dtype)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _save_booster(self, path: Path) -> None:
         self.get_booster().save_model(str(path))
