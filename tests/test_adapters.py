@@ -6,6 +6,7 @@ deterministic and do not contend for cores on a loaded machine.
 
 from __future__ import annotations
 
+import inspect
 import pickle
 
 import joblib
@@ -433,13 +434,17 @@ def test_lightgbm_sklearn_eval_metric(noisy_split):
     clf = lgb.LGBMClassifier(
         objective=flgb.FocalObjective(loss), n_estimators=20, verbose=-1, n_jobs=1
     )
+    # LightGBM 4.7 deprecates eval_set in favour of eval_X / eval_y, absent before 4.7
+    if "eval_X" in inspect.signature(lgb.LGBMModel.fit).parameters:
+        eval_data = {"eval_X": (Xv,), "eval_y": (yv,)}
+    else:
+        eval_data = {"eval_set": [(Xv, yv)]}
     clf.fit(
         Xt,
         yt,
         sample_weight=wt,
         init_score=np.full(yt.size, z0),
-        eval_X=(Xv,),
-        eval_y=(yv,),
+        **eval_data,
         eval_sample_weight=[wv],
         eval_init_score=[np.full(yv.size, z0)],
         eval_metric=flgb.FocalMetric(loss),

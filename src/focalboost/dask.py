@@ -24,6 +24,9 @@ Install with ``pip install 'focalboost[dask]'``.
 
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -33,10 +36,10 @@ try:
     import dask
     import dask.array as da
     import dask.dataframe as dd
+    import distributed
     import lightgbm as lgb
-    import xgboost  # noqa: F401  (the extra needs it)
+    import xgboost
     from lightgbm.dask import DaskLGBMClassifier
-    from lightgbm.dask import _train as _lgb_dask_train
     from xgboost.dask import DaskXGBClassifier
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
@@ -60,6 +63,63 @@ from focalboost.xgboost import FocalXGBClassifier, focal_booster_params
 from focalboost.xgboost import fold_init_score as xgb_fold_init_score
 
 __all__ = ["FocalDaskLGBMClassifier", "FocalDaskXGBClassifier"]
+
+# -- version fence ----------------------------------------------------------------------
+# This module drives private parts of the boosters' Dask and scikit-learn layers:
+# lightgbm.dask._train and the LGBMClassifier internals that _FocalLGBMWorker sets
+# (_process_params, _classes, _n_classes, _class_map, _class_weight, _other_params);
+# xgboost.dask._async_wrap_evaluation_matrices, _train_async, _get_dask_config,
+# xgboost.sklearn._objective_decorator, XGBModel._configure_fit,
+# XGBModel._set_evaluation_result and DaskScikitLearnBase._client_sync.  Their
+# signatures agree across every release of the ranges below, and the Dask tests run at
+# both ends of each range (.ci/run).  The ``dask`` extra in pyproject.toml states the
+# same ranges.  Outside them the import fails here, naming the range, rather than with
+# an AttributeError or TypeError deep inside training.
+
+#: (major, minor) of the oldest and newest supported minor release, both tested.
+SUPPORTED_VERSIONS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "lightgbm": ((4, 6), (4, 7)),
+    "xgboost": ((3, 1), (3, 2)),
+}
+
+
+def _supported_text() -> str:
+    return " and ".join(
+        f"{name} {lo[0]}.{lo[1]}-{hi[0]}.{hi[1]}" for name, (lo, hi) in SUPPORTED_VERSIONS.items()
+    )
+
+
+def _check_booster_versions(versions: Mapping[str, str]) -> None:
+    """Raise ImportError unless every booster version lies in :data:`SUPPORTED_VERSIONS`.
+
+    Parameters
+    ----------
+    versions : mapping of str to str
+        Installed version string per package name (``"lightgbm"``, ``"xgboost"``).
+        A pre-release of a newer minor release (``"4.8.0rc1"``) is outside the range.
+
+    Raises
+    ------
+    ImportError
+        Naming the supported ranges and the versions found.
+    """
+    bad = []
+    for name, (lo, hi) in SUPPORTED_VERSIONS.items():
+        found = str(versions[name])
+        m = re.match(r"(\d+)\.(\d+)", found)
+        if m is None or not lo <= (int(m.group(1)), int(m.group(2))) <= hi:
+            bad.append(f"{name} {found}")
+    if bad:
+        raise ImportError(
+            f"focalboost.dask supports {_supported_text()} (the tested range: it uses private "
+            f"parts of lightgbm.dask and xgboost.dask, which change between minor releases); "
+            f"found {', '.join(bad)}.  Install supported versions with "
+            "`pip install 'focalboost[dask]'`, or use the single-machine "
+            "FocalLGBMClassifier / FocalXGBClassifier."
+        )
+
+
+_check_booster_versions({"lightgbm": lgb.__version__, "xgboost": xgboost.__version__})
 
 _DASK_TYPES = (da.Array, dd.DataFrame, dd.Series)
 
@@ -560,10 +620,15 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
         if eval_metric is not None:
             metrics += list(eval_metric) if isinstance(eval_metric, list) else [eval_metric]
 
-        # LightGBM >= 4.7 deprecates eval_set in favour of eval_X / eval_y
+        # private: fenced by SUPPORTED_VERSIONS (top of this module)
+        from lightgbm.dask import _train as _lgb_dask_train
+
+        # LightGBM 4.7 deprecates eval_set in favour of eval_X / eval_y (absent before)
         eval_kwargs: dict[str, Any] = {"eval_set": None}
-        if sets:
+        if sets and "eval_X" in inspect.signature(_lgb_dask_train).parameters:
             eval_kwargs = {"eval_X": tuple(v[0] for v in sets), "eval_y": tuple(v[1] for v in sets)}
+        elif sets:
+            eval_kwargs = {"eval_set": sets}
         model = _lgb_dask_train(
             client=self._lgb_dask_client(),
             data=X,
@@ -595,9 +660,7 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
         return self
 
     def _lgb_dask_client(self) -> Any:
-        from lightgbm.dask import _get_dask_client
-
-        return _get_dask_client(self.client)
+        return self.client if self.client is not None else distributed.default_client()
 
     def to_local(self) -> FocalLGBMClassifier:
         """The single-machine :class:`focalboost.FocalLGBMClassifier` with this booster."""
@@ -729,6 +792,7 @@ class FocalDaskXGBClassifier(_FocalDaskMixin, DaskXGBClassifier):
     ) -> FocalDaskXGBClassifier:
         # DaskXGBClassifier._fit_async without its label handling (the classes are
         # focalboost's) and with XGBModel.fit's treatment of a callable objective.
+        # private names: fenced by SUPPORTED_VERSIONS (top of this module)
         from xgboost import config
         from xgboost.dask import _async_wrap_evaluation_matrices, _get_dask_config, _train_async
         from xgboost.sklearn import _objective_decorator
