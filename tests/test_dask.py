@@ -366,3 +366,19 @@ def test_lgbm_class_weight_dict_init_score(client):
     np.testing.assert_allclose(dm.init_score_, lm.init_score_, rtol=0, atol=1e-9)
     raw = dm.decision_function(dX, num_iteration=1).compute()
     np.testing.assert_allclose(raw, dm.to_local().decision_function(X, num_iteration=1), atol=1e-12)
+
+
+def test_xgb_named_eval_metric_is_computed_on_probabilities(client):
+    """eval_metric="mlogloss" on Dask: the log loss of the focal map's probabilities."""
+    from sklearn.metrics import log_loss
+
+    X, y, w = _data(3, discrete=False)
+    dX, dy, _ = _dask(X, y, w)
+    m = FocalDaskXGBClassifier(n_estimators=8, eval_metric=["focal_loss", "mlogloss"]).fit(
+        dX, dy, eval_set=[(dX, dy)], verbose=False
+    )
+    curve = m.evals_result()["validation_0"]
+    assert list(curve) == ["focal_loss", "mlogloss"]
+    local = m.to_local()
+    want = log_loss(y, local.predict_proba(X), labels=local.classes_)
+    assert curve["mlogloss"][-1] == pytest.approx(want, abs=1e-6)

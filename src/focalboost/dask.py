@@ -57,7 +57,6 @@ from focalboost.lightgbm import FocalLGBMClassifier, lightgbm_init_convention
 from focalboost.lightgbm import FocalMetric as LGBMFocalMetric
 from focalboost.lightgbm import FocalObjective as LGBMFocalObjective
 from focalboost.lightgbm import fold_init_score as lgb_fold_init_score
-from focalboost.xgboost import FocalMetric as XGBFocalMetric
 from focalboost.xgboost import FocalObjective as XGBFocalObjective
 from focalboost.xgboost import FocalXGBClassifier, focal_booster_params
 from focalboost.xgboost import fold_init_score as xgb_fold_init_score
@@ -441,6 +440,7 @@ class _FocalDaskMixin(FocalClassifierMixin):
             "_le",
             "alpha_",
             "gamma_",
+            "n_labels_",
             "loss_",
             "_weight_scale",
             "init_score_",
@@ -752,10 +752,13 @@ class FocalDaskXGBClassifier(_FocalDaskMixin, DaskXGBClassifier):
             eval_set, sample_weight_eval_set, base_margin_eval_set
         )
         saved = (self.objective, self.eval_metric)
-        # as in FocalXGBClassifier.fit: set for the duration of the call only
+        # as in FocalXGBClassifier.fit: the objective is set for the duration of the call
+        # only, and every eval metric (names on probabilities, the focal loss, callables)
+        # is one custom metric; eval_metric is hidden from XGBoost's _configure_fit, which
+        # would hand names to the booster (computed on raw margins)
         self.objective = XGBFocalObjective(self.loss_)
-        if self.eval_metric is None:
-            self.eval_metric = XGBFocalMetric(self.loss_)
+        self._fit_metric = FocalXGBClassifier._eval_metric(self)
+        self.eval_metric = None
         try:
             self._client_sync(
                 self._focal_fit_async,
@@ -772,6 +775,7 @@ class FocalDaskXGBClassifier(_FocalDaskMixin, DaskXGBClassifier):
             )
         finally:
             self.objective, self.eval_metric = saved
+            del self._fit_metric
         xgb_fold_init_score(self.get_booster(), self.init_score_)
         self._fit_calibration_dask(calibration_set)
         return self
@@ -798,9 +802,10 @@ class FocalDaskXGBClassifier(_FocalDaskMixin, DaskXGBClassifier):
         from xgboost.sklearn import _objective_decorator
 
         params = self.get_xgb_params()
-        model, metric, params, feature_weights = self._configure_fit(
+        model, _, params, feature_weights = self._configure_fit(
             xgb_model, params, feature_weights
         )
+        metric = self._fit_metric
         dtrain, evals = await _async_wrap_evaluation_matrices(
             self.client,
             device=self.device,

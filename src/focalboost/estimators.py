@@ -332,6 +332,7 @@ class FocalClassifierMixin:
             )
         check_calibration(self.calibration, len(classes))
         a = resolve_alpha(self.alpha, classes, y_enc, weight)
+        self.n_labels_ = None  # one label per row
         self._focal_classes = classes
         self._le = le
         self.alpha_ = a
