@@ -160,3 +160,20 @@ def test_scorer_in_cross_val_score_for_any_classifier(data):
     scores = cross_val_score(LogisticRegression(), X, y, cv=3, scoring=focal_loss_scorer)
     assert scores.shape == (3,)
     assert np.all(scores < 0)
+
+
+def test_per_class_gamma_scores_each_row_with_its_class_gamma(data):
+    """mean_focal_loss and the scorer accept one gamma per class (issue #13)."""
+    X, y = data
+    clf = LogisticRegression(max_iter=1000).fit(X, y)
+    proba = clf.predict_proba(X)
+    code = np.searchsorted(clf.classes_, y)
+    p_t = np.clip(proba[np.arange(len(y)), code], 1e-15, 1.0)
+    gammas = np.array([0.5, 3.0])
+    direct = np.mean(-((1.0 - p_t) ** gammas[code]) * np.log(p_t))
+    assert mean_focal_loss(y, proba, gamma=(0.5, 3.0), labels=clf.classes_) == pytest.approx(
+        direct, rel=1e-14)
+    scorer = make_focal_scorer(gamma={clf.classes_[0]: 0.5, clf.classes_[1]: 3.0})
+    assert scorer(clf, X, y) == pytest.approx(-direct, rel=1e-14)
+    with pytest.raises(ValueError, match="one per class"):
+        mean_focal_loss(y, proba, gamma=(0.5, 3.0, 1.0), labels=clf.classes_)

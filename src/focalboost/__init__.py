@@ -1,6 +1,7 @@
 """focalboost: focal loss as a first-class objective for gradient boosting.
 
-- :class:`BinaryFocalLoss`, :class:`SoftmaxFocalLoss`: loss, gradient and Hessian
+- :class:`BinaryFocalLoss`, :class:`SoftmaxFocalLoss`, :class:`MultiLabelFocalLoss`:
+  loss, gradient and Hessian
   with respect to raw margins, focal-optimal init score, links, and the
   closed-form focal-to-posterior map.
 - :class:`FocalLGBMClassifier`, :class:`FocalXGBClassifier`: scikit-learn
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from focalboost.loss import BinaryFocalLoss, SoftmaxFocalLoss
+from focalboost.loss import BinaryFocalLoss, MultiLabelFocalLoss, SoftmaxFocalLoss
 
 __all__ = [
     "BinaryFocalLoss",
     "FocalLGBMClassifier",
     "FocalXGBClassifier",
+    "MultiLabelFocalLoss",
     "SoftmaxFocalLoss",
     "__version__",
 ]

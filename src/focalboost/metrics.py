@@ -269,8 +269,9 @@ def mean_focal_loss(
     y_prob : array-like of shape (n_samples,) or (n_samples, n_classes)
         Probability of the positive class, or one column per class (rows
         summing to 1).
-    gamma : float >= 0, default=2.0
-        Focusing parameter.
+    gamma : float >= 0 or sequence of such, default=2.0
+        Focusing parameter, one for all classes or one per column of
+        ``y_prob`` (each row uses its true class's).
     alpha : None, float in (0, 1) or sequence of positive floats, default=None
         Class weights ``α_t``: a float is the weight of the positive class
         (column 1) of a binary problem, the negative class getting
@@ -285,13 +286,13 @@ def mean_focal_loss(
     -------
     float
     """
-    gamma = _check_gamma(gamma)
     y, prob, weight = _prepare(y_true, y_prob, sample_weight, labels)
     if prob.ndim == 1:
         prob = np.column_stack([1.0 - prob, prob])
+    g = _gamma_values(gamma, prob.shape[1])
     a = _alpha_weights(alpha, prob.shape[1])
     p_t = np.clip(prob[np.arange(y.shape[0]), y], 1e-15, 1.0)
-    per_row = -a[y] * (1.0 - p_t) ** gamma * np.log(p_t)
+    per_row = -a[y] * (1.0 - p_t) ** g[y] * np.log(p_t)
     return float(np.dot(weight, per_row) / weight.sum())
 
 
@@ -313,15 +314,17 @@ class FocalLossScorer:
 
     Parameters
     ----------
-    gamma : float >= 0, default=2.0
+    gamma : float >= 0, sequence or dict, default=2.0
+        As in :func:`mean_focal_loss`; a sequence follows the estimator's
+        ``classes_``, a dict maps class labels to values.
     alpha : None, float in (0, 1), sequence or dict, default=None
         As in :func:`mean_focal_loss`, with the order of the estimator's
         ``classes_`` (a float weighs ``classes_[1]``); a dict maps class
         labels to weights.
     """
 
-    def __init__(self, gamma: float = 2.0, alpha: Any = None) -> None:
-        self.gamma = _check_gamma(gamma)
+    def __init__(self, gamma: Any = 2.0, alpha: Any = None) -> None:
+        self.gamma = gamma if isinstance(gamma, Mapping) else _check_gamma_like(gamma)
         self.alpha = alpha
 
     def __repr__(self) -> str:
@@ -332,17 +335,13 @@ class FocalLossScorer:
     ) -> float:
         """Return ``-mean_focal_loss`` of ``estimator.predict_proba(X)`` against ``y_true``."""
         classes = np.asarray(estimator.classes_)
-        alpha = self.alpha
-        if isinstance(alpha, Mapping):
-            missing = [c for c in classes.tolist() if c not in alpha]
-            if missing:
-                raise ValueError(f"alpha dict is missing classes {missing}")
-            alpha = [alpha[c] for c in classes.tolist()]
+        alpha, gamma = (_by_class(v, classes, name)
+                        for v, name in ((self.alpha, "alpha"), (self.gamma, "gamma")))
         proba = estimator.predict_proba(X)
         return -mean_focal_loss(
             y_true,
             proba,
-            gamma=self.gamma,
+            gamma=gamma,
             alpha=alpha,
             sample_weight=sample_weight,
             labels=classes,
@@ -382,6 +381,34 @@ def _check_gamma(gamma: object) -> float:
     if not (np.isfinite(g) and g >= 0):
         raise ValueError(f"gamma must be a finite number >= 0, got {gamma!r}")
     return g
+
+
+def _check_gamma_like(gamma: object) -> float | tuple[float, ...]:
+    """A number >= 0 or a sequence of such (one per class)."""
+    if isinstance(gamma, (str, bytes)) or not np.iterable(gamma):
+        return _check_gamma(gamma)
+    return tuple(_check_gamma(g) for g in gamma)  # type: ignore[union-attr]
+
+
+def _gamma_values(gamma: object, n_classes: int) -> np.ndarray:
+    """Per-column focusing parameters of :func:`mean_focal_loss`."""
+    g = _check_gamma_like(gamma)
+    if isinstance(g, float):
+        return np.full(n_classes, g)
+    if len(g) != n_classes:
+        raise ValueError(
+            f"gamma must be one number or one per class ({n_classes}), got {len(g)} values")
+    return np.asarray(g)
+
+
+def _by_class(value: Any, classes: np.ndarray, name: str) -> Any:
+    """A dict keyed by class label as a sequence in the order of ``classes``."""
+    if not isinstance(value, Mapping):
+        return value
+    missing = [c for c in classes.tolist() if c not in value]
+    if missing:
+        raise ValueError(f"{name} dict is missing classes {missing}")
+    return [value[c] for c in classes.tolist()]
 
 
 def _alpha_weights(alpha: object, n_classes: int) -> np.ndarray:
