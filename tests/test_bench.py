@@ -18,6 +18,9 @@ pytest.importorskip("tqdm")
 
 from focalboost import bench
 from focalboost.__main__ import main
+from focalboost.bench.methods import CatBoostFrame
+from focalboost.bench.protocol import fit_method, tuning_rows
+from focalboost.bench.scoring import recall_at_precision
 
 TIME_COLS = ["fit_time_s", "predict_time_s"]
 
@@ -138,9 +141,9 @@ def test_unknown_dataset_raises(data_dir, tmp_path):
 def test_recall_at_precision():
     y = np.array([0, 0, 1, 1, 1])
     p = np.array([0.1, 0.6, 0.5, 0.8, 0.9])
-    assert bench._recall_at_precision(y, p, 0.9) == pytest.approx(2 / 3)
-    assert np.isnan(bench._recall_at_precision(np.zeros(4, int), np.linspace(0, 1, 4)))
-    assert bench._recall_at_precision(np.array([1, 0]), np.array([0.1, 0.9]), 0.9) == 0.0
+    assert recall_at_precision(y, p, 0.9) == pytest.approx(2 / 3)
+    assert np.isnan(recall_at_precision(np.zeros(4, int), np.linspace(0, 1, 4)))
+    assert recall_at_precision(np.array([1, 0]), np.array([0.1, 0.9]), 0.9) == 0.0
 
 
 def test_friedman_nemenyi_cd():
@@ -227,7 +230,7 @@ def test_tuning_runs_on_a_stratified_subsample_then_refits_on_the_whole_fold(mon
     cfg = bench.Config(
         n_estimators=5, gammas=(1.0, 2.0), alphas=(None,), binary_alphas=(), tune_max_rows=90
     )
-    rows = bench._tuning_rows(y, cfg)
+    rows = tuning_rows(y, cfg)
     assert len(rows) == 90
     assert len(np.unique(rows)) == 90
     assert abs(y[rows].mean() - y.mean()) < 0.01  # stratified
@@ -240,7 +243,7 @@ def test_tuning_runs_on_a_stratified_subsample_then_refits_on_the_whole_fold(mon
 
     monkeypatch.setattr(GridSearchCV, "fit", spy)
     method = next(m for m in bench.all_methods() if m.name == "lgbm_focal_tuned")
-    model, template, best = bench._fit(method, "binary", X, y, cfg)
+    model, template, best = fit_method(method, "binary", X, y, cfg)
     assert seen == [90]
     assert set(best) == {"gamma", "alpha"}
     assert template.get_params()["gamma"] == best["gamma"]
@@ -272,7 +275,7 @@ def test_tune_max_rows_too_small_is_refused(data_dir, tmp_path):
 def test_catboost_frame_turns_missing_categories_into_a_level():
     # CatBoost refuses NaN in a categorical column (census_kdd_subset has them)
     X = pd.DataFrame({"a": pd.Categorical(["x", None, "y", "x"]), "b": [1.0, np.nan, 3.0, 4.0]})
-    prepared, cats = bench._CatBoostFrame._prep(X)
+    prepared, cats = CatBoostFrame.prepare(X)
     assert cats == [0]
     assert prepared["a"].tolist() == ["x", "<missing>", "y", "x"]
     assert all(isinstance(v, str) for v in prepared["a"])

@@ -1,0 +1,128 @@
+"""``focalboost bench``: parse the options, run the benchmark, write the outputs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from focalboost.bench.data import QUICK_DATASETS, load_datasets
+from focalboost.bench.methods import QUICK_CONFIG, Config, all_methods, skipped_rows
+from focalboost.bench.plots import plot_binary, plot_cd
+from focalboost.bench.protocol import run_benchmark
+from focalboost.bench.report import write_report
+from focalboost.bench.stats import RANK_METRICS, rank_stats, summarise, task_rank_stats
+
+__all__ = ["DESCRIPTION", "build_parser", "main"]
+
+DESCRIPTION = (
+    "Benchmark: focal loss against log loss and class weighting, same folds for every method."
+)
+
+
+def build_parser(prog: str = "focalboost bench") -> argparse.ArgumentParser:
+    """The option parser of ``focalboost bench``."""
+    p = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
+    p.add_argument("--quick", action="store_true", help="small subset, < 3 minutes on 2 cores")
+    p.add_argument("--data-dir", help="run on every CSV/TSV(.gz) with a 'target' column in DIR")
+    p.add_argument("--datasets", help="comma-separated names (bundled or files in --data-dir)")
+    p.add_argument("--methods", help="comma-separated method names (default: all available)")
+    p.add_argument("--out", default="focalboost-results", help="output folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=int, default=None, help="outer folds (5; quick: 3)")
+    p.add_argument("--repeats", type=int, default=None, help="repeats (2; quick: 1)")
+    p.add_argument("--n-estimators", type=int, default=None, help="trees (200; quick: 60)")
+    p.add_argument(
+        "--tune-max-rows",
+        type=int,
+        default=None,
+        help="rows of the training fold the inner grid search uses (10000)",
+    )
+    p.add_argument("--n-jobs", type=int, default=1, help="parallel (data set, fold, method) jobs")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-plots", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> int:
+    """Run ``focalboost bench`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    args = build_parser(prog).parse_args(argv)
+    argv_shown = [prog, *(sys.argv[1:] if argv is None else list(argv))]
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    start = time.perf_counter()
+    base = QUICK_CONFIG if args.quick else Config()
+    cfg = dataclasses.replace(base, seed=args.seed)
+    if args.n_estimators is not None:
+        cfg = dataclasses.replace(cfg, n_estimators=args.n_estimators)
+    if args.tune_max_rows is not None:
+        if args.tune_max_rows < 10 * cfg.inner_folds:
+            raise SystemExit(f"--tune-max-rows must be at least {10 * cfg.inner_folds}")
+        cfg = dataclasses.replace(cfg, tune_max_rows=args.tune_max_rows)
+    args.folds = args.folds or (3 if args.quick else 5)
+    args.repeats = args.repeats or (1 if args.quick else 2)
+    names = [s for s in args.datasets.split(",") if s] if args.datasets else None
+    if names is None and args.quick and args.data_dir is None:
+        names = list(QUICK_DATASETS)
+    datasets = load_datasets(args.data_dir, names)
+    if not datasets:
+        print("no data sets found", file=sys.stderr)
+        return 2
+    methods = all_methods()
+    skipped = skipped_rows()
+    if args.methods:
+        wanted = [s for s in args.methods.split(",") if s]
+        unknown = set(wanted) - {m.name for m in methods}
+        if unknown:
+            raise SystemExit(f"unknown or unavailable methods: {sorted(unknown)}")
+        methods = [m for m in methods if m.name in wanted]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    df, oof = run_benchmark(
+        datasets, methods, cfg, args.folds, args.repeats, args.n_jobs, progress=not args.no_progress
+    )
+    df.to_csv(out / "per_fold_metrics.csv", index=False, float_format="%.10g")
+    summary = summarise(df)
+    summary.to_csv(out / "summary.csv", index=False, float_format="%.10g")
+    stats = {}
+    for metric in RANK_METRICS:
+        st = rank_stats(summary, metric)
+        if st is None:
+            continue
+        st["by_task"] = task_rank_stats(summary, metric)
+        stats[metric] = st
+        if not args.no_plots:
+            plot_cd(
+                st["avg"],
+                st["test"].get("cd"),
+                f"Average rank by {metric} (Nemenyi CD)",
+                out / f"cd_{metric}.png",
+            )
+            for task, tst in st["by_task"].items():
+                if "cd" in tst["test"]:
+                    plot_cd(
+                        tst["avg"],
+                        tst["test"]["cd"],
+                        f"Average rank by {metric}, {task} data sets (Nemenyi CD)",
+                        out / f"cd_{metric}_{task}.png",
+                    )
+    if not args.no_plots:
+        for d in datasets:
+            if d.task == "binary":
+                plot_binary(d.name, oof, [m.name for m in methods], out)
+    runtime = time.perf_counter() - start
+    write_report(out, df, summary, stats, argv_shown, cfg, args, runtime, skipped)
+    # short summary on stdout
+    cols = ["dataset", "method", "pr_auc_mean", "log_loss_mean", "ece_mean", "fit_time_s_mean"]
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if "pr_auc" in stats:
+        print("\naverage rank by PR-AUC:")
+        print(stats["pr_auc"]["avg"].to_string(float_format=lambda v: f"{v:.2f}"))
+    print(f"\nwrote {out}/ in {runtime:.1f} s")
+    return 0
