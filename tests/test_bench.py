@@ -68,6 +68,8 @@ def test_outputs_exist(run_dir):
         "cd_log_loss.png",
         "pr_tiny_binary.png",
         "reliability_tiny_binary.png",
+        "bayes_per_table.csv",
+        "bayes_across_tables.csv",
     ):
         path = run_dir / name
         assert path.is_file(), name
@@ -111,6 +113,22 @@ def test_summary_and_report(run_dir):
     report = (run_dir / "report.md").read_text(encoding="utf-8")
     for needle in ("Average ranks by pr_auc", "Friedman", "CD =", "Versions:", "Command:"):
         assert needle in report
+    assert "## Bayesian comparison with the log-loss row of the same booster" in report
+    assert "- pr_auc: ±0.01 — average precision" in report  # the ROPE and its reason
+
+
+def test_bayes_tables_compare_each_row_with_its_booster_baseline(run_dir):
+    per_table = pd.read_csv(run_dir / "bayes_per_table.csv")
+    assert set(per_table["metric"]) == {"pr_auc", "log_loss"}
+    pairs = set(zip(per_table["method"], per_table["baseline"], strict=True))
+    assert ("lgbm_focal", "lgbm_logloss") in pairs
+    assert ("xgb_focal_tuned", "xgb_logloss") in pairs
+    assert not any(m == b for m, b in pairs)
+    assert all(m[:3] == b[:3] for m, b in pairs)  # same booster family
+    probs = per_table[["p_better", "p_equivalent", "p_worse"]]
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    # 2 folds x 1 repeat: rho = n_test / n_total = 1/2
+    assert np.allclose(per_table["rho"], 0.5, atol=0.01)
 
 
 def test_same_seed_identical_metrics(run_dir, data_dir, tmp_path):

@@ -17,9 +17,17 @@ from focalboost.bench.methods import QUICK_CONFIG, Config, all_methods, skipped_
 from focalboost.bench.plots import plot_binary, plot_cd
 from focalboost.bench.protocol import run_benchmark
 from focalboost.bench.report import write_report
-from focalboost.bench.stats import RANK_METRICS, rank_stats, summarise, task_rank_stats
+from focalboost.bench.scoring import HIGHER_BETTER
+from focalboost.bench.stats import (
+    RANK_METRICS,
+    ROPES,
+    bayes_summary,
+    rank_stats,
+    summarise,
+    task_rank_stats,
+)
 
-__all__ = ["DESCRIPTION", "build_parser", "main"]
+__all__ = ["DESCRIPTION", "build_parser", "main", "parse_ropes"]
 
 DESCRIPTION = (
     "Benchmark: focal loss against log loss and class weighting, same folds for every method."
@@ -45,9 +53,40 @@ def build_parser(prog: str = "focalboost bench") -> argparse.ArgumentParser:
         help="rows of the training fold the inner grid search uses (10000)",
     )
     p.add_argument("--n-jobs", type=int, default=1, help="parallel (data set, fold, method) jobs")
+    p.add_argument(
+        "--rope",
+        default=",".join(f"{k}={v:g}" for k, v in ROPES.items()),
+        help="ROPE half-widths of the Bayesian tests, METRIC=WIDTH,... (default: %(default)s)",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-plots", action="store_true")
     return p
+
+
+def parse_ropes(text: str) -> dict[str, float]:
+    """``"pr_auc=0.01,log_loss=0.005"`` -> ``{"pr_auc": 0.01, "log_loss": 0.005}``.
+
+    Raises
+    ------
+    SystemExit
+        If an item is not ``METRIC=WIDTH`` with a known metric and a finite width >= 0.
+    """
+    out: dict[str, float] = {}
+    for item in (s.strip() for s in text.split(",")):
+        if not item:
+            continue
+        metric, sep, value = item.partition("=")
+        try:
+            width = float(value)
+        except ValueError:
+            width = float("nan")
+        if not sep or metric not in HIGHER_BETTER or not (width >= 0 and width < float("inf")):
+            raise SystemExit(
+                f"--rope: expected METRIC=WIDTH with METRIC one of {sorted(HIGHER_BETTER)} "
+                f"and a finite WIDTH >= 0, got {item!r}"
+            )
+        out[metric] = width
+    return out
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> int:
@@ -64,6 +103,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> i
         if args.tune_max_rows < 10 * cfg.inner_folds:
             raise SystemExit(f"--tune-max-rows must be at least {10 * cfg.inner_folds}")
         cfg = dataclasses.replace(cfg, tune_max_rows=args.tune_max_rows)
+    ropes = parse_ropes(args.rope)
     args.folds = args.folds or (3 if args.quick else 5)
     args.repeats = args.repeats or (1 if args.quick else 2)
     names = [s for s in args.datasets.split(",") if s] if args.datasets else None
@@ -115,8 +155,24 @@ def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> i
         for d in datasets:
             if d.task == "binary":
                 plot_binary(d.name, oof, [m.name for m in methods], out)
+    per_table, across = bayes_summary(df, ropes, seed=args.seed)
+    if not per_table.empty:
+        per_table.to_csv(out / "bayes_per_table.csv", index=False, float_format="%.10g")
+        across.to_csv(out / "bayes_across_tables.csv", index=False, float_format="%.10g")
     runtime = time.perf_counter() - start
-    write_report(out, df, summary, stats, argv_shown, cfg, args, runtime, skipped)
+    write_report(
+        out,
+        df,
+        summary,
+        stats,
+        argv_shown,
+        cfg,
+        args,
+        runtime,
+        skipped,
+        bayes=(per_table, across, ropes),
+        method_order=[m.name for m in methods],
+    )
     # short summary on stdout
     cols = ["dataset", "method", "pr_auc_mean", "log_loss_mean", "ece_mean", "fit_time_s_mean"]
     with pd.option_context("display.width", 200, "display.max_rows", 500):
