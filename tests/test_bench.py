@@ -299,3 +299,33 @@ def test_catboost_frame_turns_missing_categories_into_a_level():
     assert all(isinstance(v, str) for v in prepared["a"])
     assert np.isnan(prepared["b"].iloc[1])  # numeric NaN is left to CatBoost
     assert X["a"].isna().sum() == 1  # the caller's frame is not modified
+
+
+def test_plot_styles_are_distinct_within_a_booster_and_shared_across_boosters():
+    from focalboost.bench.plots import STYLES, style
+
+    assert len(set(STYLES)) == len(STYLES) == 56
+    names = [m.name for m in bench.all_methods()]
+    styles = style(names)
+    for prefix in ("lgbm_", "xgb_", "cat_"):
+        own = [styles[n] for n in names if n.startswith(prefix)]
+        assert len(set(own)) == len(own), prefix  # colour and marker pair differs
+        assert len({c for c, _ in own}) == min(len(own), 7)  # and colours as far as possible
+    assert styles["lgbm_logloss"] == styles["xgb_logloss"] == styles["cat_logloss"]
+
+
+def test_pr_panels_group_calibrations_and_merge_identical_rankings():
+    from focalboost.bench.plots import _panels, _same_ranking
+
+    methods = bench.all_methods()
+    oof = {("t", m.name): None for m in methods}
+    panels = _panels("t", oof, methods)
+    calib = panels["LightGBM: calibrations of the focal row"]
+    assert calib[0] == "lgbm_focal"
+    assert "lgbm_focal_raw" in calib
+    assert "lgbm_focal_raw" not in panels["LightGBM"]
+    assert {"lgbm_logloss", "lgbm_focal", "lgbm_focal_tuned"} <= set(panels["LightGBM"])
+    assert panels["XGBoost"][0] == "xgb_logloss"
+    p = np.array([0.1, 0.7, 0.3, 0.3, 0.9])
+    assert _same_ranking(p, 1 / (1 + np.exp(-3 * p)))  # a monotone map keeps the PR curve
+    assert not _same_ranking(p, p[::-1])

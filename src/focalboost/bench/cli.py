@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> i
     if not args.no_plots:
         for d in datasets:
             if d.task == "binary":
-                plot_binary(d.name, oof, [m.name for m in methods], out)
+                plot_binary(d.name, oof, methods, out)
     per_table, across = bayes_summary(df, ropes, seed=args.seed)
     if not per_table.empty:
         per_table.to_csv(out / "bayes_per_table.csv", index=False, float_format="%.10g")

@@ -83,6 +83,9 @@ class Method:
 
     A ``build`` that returns a :class:`~sklearn.model_selection.GridSearchCV`
     makes a tuned row (see :func:`focalboost.bench.protocol.fit_method`).
+    ``kind`` is ``"loss"`` for a row that changes the training objective and
+    ``"calibration"`` for a post-processing variant of the default focal row
+    (they get their own panel in the PR plots).
     """
 
     name: str
@@ -90,6 +93,7 @@ class Method:
     build: Builder
     binary_only: bool = False
     tuned: bool = False
+    kind: str = "loss"
 
 
 # -- booster settings ----------------------------------------------------------------
@@ -153,6 +157,7 @@ def focal_row(
     *,
     grid: Callable[[str, Config], dict[str, list]] | None = None,
     binary_only: bool = False,
+    kind: str = "loss",
     **params: Any,
 ) -> Method:
     """A focal-loss row of ``booster`` (``"lightgbm"`` or ``"xgboost"``).
@@ -168,6 +173,8 @@ def focal_row(
         inner cross-validation on the training fold (``*_tuned`` rows).
     binary_only : bool, default=False
         Run on binary data sets only.
+    kind : {"loss", "calibration"}, default="loss"
+        See :class:`Method`.
     **params
         Fixed keyword arguments of the classifier (``calibration``, ``gamma``, ...).
     """
@@ -184,7 +191,7 @@ def focal_row(
             return tuned(est, grid(task, cfg), task, cfg), {}
         return est, {}
 
-    return Method(name, booster, build, binary_only=binary_only, tuned=grid is not None)
+    return Method(name, booster, build, binary_only=binary_only, tuned=grid is not None, kind=kind)
 
 
 def _lgbm_logloss(task, y, cfg):
@@ -288,13 +295,16 @@ def lightgbm_rows() -> list[Method]:
         Method("lgbm_balanced", "lightgbm", _lgbm_balanced),
         focal_row("lgbm_focal", "lightgbm", calibration="focal"),
         focal_row("lgbm_focal_tuned", "lightgbm", grid=gamma_alpha_grid),
-        focal_row("lgbm_focal_raw", "lightgbm", calibration=None),
+        focal_row("lgbm_focal_raw", "lightgbm", calibration=None, kind="calibration"),
     ]
     for cal in CALIBRATION_VARIANTS:
         if calibration_supported(cal):
             only2 = cal in BINARY_ONLY_CALIBRATIONS
             name = f"lgbm_focal_{cal}"
-            rows.append(focal_row(name, "lightgbm", calibration=cal, binary_only=only2))
+            row = focal_row(
+                name, "lightgbm", calibration=cal, binary_only=only2, kind="calibration"
+            )
+            rows.append(row)
         else:
             log.info("skipping lgbm_focal_%s: calibration=%r not supported", cal, cal)
     return rows
