@@ -329,3 +329,70 @@ def test_pr_panels_group_calibrations_and_merge_identical_rankings():
     p = np.array([0.1, 0.7, 0.3, 0.3, 0.9])
     assert _same_ranking(p, 1 / (1 + np.exp(-3 * p)))  # a monotone map keeps the PR curve
     assert not _same_ranking(p, p[::-1])
+
+
+@pytest.mark.parametrize(
+    ("n_pos", "samples", "weight"),
+    [
+        (200, 20, 1.0),
+        (80, 20, 1.0),
+        (79, 20, 79 / 80),
+        (16, 4, 0.2),
+        (10, 3, 0.125),
+        (3, 2, 3 / 80),
+    ],
+)
+def test_leaf_settings_scale_with_the_rarest_class(n_pos, samples, weight):
+    from focalboost.bench.methods import leaf_settings
+
+    y = np.r_[np.zeros(500, int), np.ones(n_pos, int)]
+    cfg = leaf_settings(y, bench.Config())
+    assert cfg.min_child_samples == samples
+    assert cfg.min_child_weight == pytest.approx(weight)
+    fixed = leaf_settings(y, bench.Config(min_leaf="fixed"))
+    assert (fixed.min_child_samples, fixed.min_child_weight) == (20, 1.0)
+
+
+def test_leaf_settings_use_the_rarest_class_and_reject_unknown_rules():
+    from focalboost.bench.methods import leaf_settings
+
+    y = np.r_[np.zeros(300, int), np.ones(40, int), np.full(24, 2)]  # multiclass: 24 rarest
+    assert leaf_settings(y, bench.Config()).min_child_samples == 6
+    with pytest.raises(ValueError, match="min_leaf"):
+        leaf_settings(y, bench.Config(min_leaf="tiny"))
+
+
+def test_every_row_of_a_booster_gets_the_same_scaled_leaves():
+    from sklearn.model_selection import GridSearchCV
+
+    from focalboost.bench.methods import leaf_settings
+
+    y = np.r_[np.zeros(300, int), np.ones(16, int)]
+    cfg = leaf_settings(y, bench.Config(n_estimators=5))
+    for m in bench.all_methods():
+        est, _ = m.build("binary", y, cfg)
+        est = est.estimator if isinstance(est, GridSearchCV) else est
+        if m.family == "lightgbm":
+            assert est.get_params()["min_child_samples"] == 4, m.name
+        elif m.family == "xgboost":
+            assert est.get_params()["min_child_weight"] == pytest.approx(0.2), m.name
+
+
+def test_per_fold_csv_and_report_show_the_leaf_settings(run_dir, data_dir, tmp_path):
+    df = pd.read_csv(run_dir / "per_fold_metrics.csv")
+    binary = df[df["dataset"] == "tiny_binary"]
+    # 2 folds of 150 rows: about 15 positives in a training fold, leaves of about 4 rows
+    assert binary["n_minority_train"].between(10, 20).all()
+    expected = np.maximum(2, np.floor(binary["n_minority_train"] / 4 + 0.5))
+    np.testing.assert_array_equal(binary["min_child_samples"], expected)
+    np.testing.assert_allclose(binary["min_child_weight"], binary["n_minority_train"] / 80)
+    report = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert "Minimum leaf size (`--min-leaf scaled`)" in report
+    assert "| tiny_binary |" in report.split("Data sets with scaled leaves:")[1]
+    out = tmp_path / "fixed"
+    argv = [*ARGS, "--data-dir", str(data_dir), "--datasets", "tiny_binary", "--no-plots"]
+    argv += ["--methods", "lgbm_logloss", "--min-leaf", "fixed", "--out", str(out)]
+    assert bench.main(argv) == 0
+    fixed = pd.read_csv(out / "per_fold_metrics.csv")
+    assert (fixed["min_child_samples"] == 20).all()
+    assert (fixed["min_child_weight"] == 1.0).all()

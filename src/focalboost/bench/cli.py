@@ -13,7 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from focalboost.bench.data import QUICK_DATASETS, load_datasets
-from focalboost.bench.methods import QUICK_CONFIG, Config, all_methods, skipped_rows
+from focalboost.bench.methods import (
+    MIN_LEAF_RULES,
+    QUICK_CONFIG,
+    Config,
+    all_methods,
+    skipped_rows,
+)
 from focalboost.bench.plots import plot_binary, plot_cd
 from focalboost.bench.protocol import run_benchmark
 from focalboost.bench.report import write_report
@@ -53,6 +59,13 @@ def build_parser(prog: str = "focalboost bench") -> argparse.ArgumentParser:
         help="rows of the training fold the inner grid search uses (10000)",
     )
     p.add_argument("--n-jobs", type=int, default=1, help="parallel (data set, fold, method) jobs")
+    p.add_argument(
+        "--min-leaf",
+        choices=MIN_LEAF_RULES,
+        default="scaled",
+        help="minimum leaf sizes: scaled to the rarest class of each training fold "
+        "(default) or the boosters' fixed defaults",
+    )
     p.add_argument(
         "--rope",
         default=",".join(f"{k}={v:g}" for k, v in ROPES.items()),
@@ -96,7 +109,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> i
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     start = time.perf_counter()
     base = QUICK_CONFIG if args.quick else Config()
-    cfg = dataclasses.replace(base, seed=args.seed)
+    cfg = dataclasses.replace(base, seed=args.seed, min_leaf=args.min_leaf)
     if args.n_estimators is not None:
         cfg = dataclasses.replace(cfg, n_estimators=args.n_estimators)
     if args.tune_max_rows is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "calibration_supported",
     "focal_row",
     "gamma_alpha_grid",
+    "leaf_settings",
     "lightgbm_rows",
     "skipped_rows",
     "xgboost_rows",
@@ -51,13 +53,23 @@ CALIBRATION_VARIANTS = ("isotonic", "sigmoid", "temperature", "beta")
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Booster settings shared by every row, and the tuning grid of the ``*_tuned`` rows."""
+    """Booster settings shared by every row, and the tuning grid of the ``*_tuned`` rows.
+
+    ``min_child_samples`` (LightGBM) and ``min_child_weight`` (XGBoost) are
+    the minimum leaf sizes for a training fold with at least
+    ``leaf_reference_rows`` rows of its rarest class; with ``min_leaf="scaled"``
+    smaller folds get proportionally smaller leaves (:func:`leaf_settings`),
+    with ``"fixed"`` they keep them.
+    """
 
     n_estimators: int = 200
     learning_rate: float = 0.05
     num_leaves: int = 15
     max_depth: int = 4
     min_child_samples: int = 20
+    min_child_weight: float = 1.0
+    min_leaf: str = "scaled"
+    leaf_reference_rows: int = 80
     gammas: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0)
     alphas: tuple[Any, ...] = (None, "balanced")
     binary_alphas: tuple[float, ...] = (0.25, 0.75)
@@ -119,12 +131,44 @@ def xgb_params(cfg: Config) -> dict:
         "n_estimators": cfg.n_estimators,
         "learning_rate": cfg.learning_rate,
         "max_depth": cfg.max_depth,
+        "min_child_weight": cfg.min_child_weight,
         "tree_method": "hist",
         "enable_categorical": True,
         "random_state": cfg.seed,
         "n_jobs": 1,
         "verbosity": 0,
     }
+
+
+MIN_LEAF_RULES = ("scaled", "fixed")
+
+
+def leaf_settings(y: np.ndarray, cfg: Config) -> Config:
+    """``cfg`` with the minimum leaf sizes scaled to the rarest class of ``y``.
+
+    With ``n`` rows of the rarest class in the training fold ``y`` and
+    ``s = min(1, n / cfg.leaf_reference_rows)``, LightGBM gets
+    ``min_child_samples = max(2, round(s * cfg.min_child_samples))`` (halves
+    rounded up) and
+    XGBoost ``min_child_weight = s * cfg.min_child_weight``.  With the
+    defaults (20 rows, weight 1, reference 80) a fold with 80 or more rows of
+    its rarest class keeps the boosters' defaults, and one with 16 positives
+    (yeast_2_vs_8) gets leaves of 4 rows, so a leaf can isolate a quarter of
+    the positives.  The same setting is used by every row of a booster and
+    every fit inside the fold (tuning, threshold split, refit).
+    """
+    if cfg.min_leaf == "fixed":
+        return cfg
+    if cfg.min_leaf != "scaled":
+        raise ValueError(f"min_leaf must be one of {MIN_LEAF_RULES}, got {cfg.min_leaf!r}")
+    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    n_min = int(counts[counts > 0].min())
+    scale = min(1.0, n_min / cfg.leaf_reference_rows)
+    return dataclasses.replace(
+        cfg,
+        min_child_samples=max(2, math.floor(scale * cfg.min_child_samples + 0.5)),
+        min_child_weight=scale * cfg.min_child_weight,
+    )
 
 
 # -- tuning --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 
 from focalboost.bench.data import Dataset
-from focalboost.bench.methods import Config, Method
+from focalboost.bench.methods import Config, Method, leaf_settings
 from focalboost.bench.scoring import best_f1_threshold, binary_metrics, multiclass_metrics
 
 __all__ = [
@@ -86,6 +86,7 @@ def run_one(ds: Dataset, method: Method, split: Split, cfg: Config):
     r, f, tr, te = split
     Xtr, ytr = ds.X.iloc[tr], ds.y[tr]
     Xte, yte = ds.X.iloc[te], ds.y[te]
+    cfg = leaf_settings(ytr, cfg)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -117,6 +118,10 @@ def run_one(ds: Dataset, method: Method, split: Split, cfg: Config):
     else:
         row.update(multiclass_metrics(yte, P))
     row["best_params"] = "" if best is None else _fmt_params(best)
+    counts = np.bincount(ytr)
+    row["n_minority_train"] = int(counts[counts > 0].min())
+    row["min_child_samples"] = cfg.min_child_samples  # LightGBM rows
+    row["min_child_weight"] = cfg.min_child_weight  # XGBoost rows
     row["fit_time_s"] = fit_time
     row["predict_time_s"] = predict_time
     return row, te, P

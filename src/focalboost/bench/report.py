@@ -18,6 +18,7 @@ __all__ = [
     "ROPE_REASONS",
     "bayes_lines",
     "friedman_line",
+    "leaf_lines",
     "md_table",
     "mean_std_table",
     "versions",
@@ -179,6 +180,52 @@ def bayes_lines(
     return lines
 
 
+def leaf_lines(df: pd.DataFrame, cfg: Any) -> list[str]:
+    """How the minimum leaf sizes were set, and where the scaling changed them."""
+    if cfg.min_leaf == "fixed":
+        return [
+            "Minimum leaf size (`--min-leaf fixed`): LightGBM `min_child_samples = "
+            f"{cfg.min_child_samples}`, XGBoost `min_child_weight = {cfg.min_child_weight:g}` "
+            "on every fold.",
+            "",
+        ]
+    lines = [
+        "Minimum leaf size (`--min-leaf scaled`): for a training fold with n rows of its "
+        f"rarest class and s = min(1, n / {cfg.leaf_reference_rows}), LightGBM rows use "
+        f"`min_child_samples = max(2, round({cfg.min_child_samples}·s))` and XGBoost rows "
+        f"`min_child_weight = {cfg.min_child_weight:g}·s`, the same for every row of a "
+        "booster and for every fit inside the fold (inner tuning, threshold split, refit). "
+        f"A fold with {cfg.leaf_reference_rows} or more rows of its rarest class keeps "
+        f"{cfg.min_child_samples} and {cfg.min_child_weight:g}; smaller ones get leaves "
+        "that can still isolate about a quarter of the rare class (with a fixed "
+        f"{cfg.min_child_samples}-row minimum, 16 positives cannot form a leaf of their "
+        "own). CatBoost's symmetric trees have no minimum leaf size and are unchanged.",
+        "",
+    ]
+    if "n_minority_train" not in df.columns:
+        return lines
+    g = df.groupby("dataset")
+    scaled = g["n_minority_train"].min() < cfg.leaf_reference_rows
+    if not scaled.any():
+        return [*lines, "No training fold of this run was scaled.", ""]
+    rows = []
+    for name in scaled.index[scaled]:
+        d = g.get_group(name)
+        rng = {
+            c: (d[c].min(), d[c].max())
+            for c in ("n_minority_train", "min_child_samples", "min_child_weight")
+        }
+        rows.append(
+            {
+                "dataset": name,
+                "rarest class, training fold": "{} to {}".format(*rng["n_minority_train"]),
+                "min_child_samples": "{} to {}".format(*rng["min_child_samples"]),
+                "min_child_weight": "{:.3g} to {:.3g}".format(*rng["min_child_weight"]),
+            }
+        )
+    return [*lines, "Data sets with scaled leaves:", "", md_table(pd.DataFrame(rows)), ""]
+
+
 def write_report(
     out: Path,
     df,
@@ -223,6 +270,7 @@ def write_report(
         "predictions of the first repeat.",
         "",
     ]
+    lines += leaf_lines(df, cfg)
     for task in ("binary", "multiclass"):
         if (summary["task"] == task).any():
             lines += [f"## {task.capitalize()} data sets (mean ± std over folds)", ""]
