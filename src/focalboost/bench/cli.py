@@ -20,20 +20,24 @@ from focalboost.bench.methods import (
     all_methods,
     skipped_rows,
 )
-from focalboost.bench.plots import plot_binary, plot_cd
+from focalboost.bench.plots import plot_binary, plot_cd, plot_prevalence
 from focalboost.bench.protocol import run_benchmark
-from focalboost.bench.report import write_report
+from focalboost.bench.report import write_report, write_sweep_report
 from focalboost.bench.scoring import HIGHER_BETTER
 from focalboost.bench.stats import (
     RANK_METRICS,
     ROPES,
+    bayes_per_table,
     bayes_summary,
     rank_stats,
     summarise,
     task_rank_stats,
 )
+from focalboost.bench.sweep import parse_levels, sweep_datasets, sweep_differences, sweep_rows
 
 __all__ = ["DESCRIPTION", "build_parser", "main", "parse_ropes"]
+
+log = logging.getLogger("focalboost.bench")
 
 DESCRIPTION = (
     "Benchmark: focal loss against log loss and class weighting, same folds for every method."
@@ -59,6 +63,17 @@ def build_parser(prog: str = "focalboost bench") -> argparse.ArgumentParser:
         help="rows of the training fold the inner grid search uses (10000)",
     )
     p.add_argument("--n-jobs", type=int, default=1, help="parallel (data set, fold, method) jobs")
+    p.add_argument(
+        "--prevalence",
+        help="prevalence sweep: subsample the positives of each binary table to these "
+        "levels, e.g. 0.03,0.01,0.003,0.001, and run every method at every level",
+    )
+    p.add_argument(
+        "--min-test-positives",
+        type=int,
+        default=10,
+        help="sweep levels with fewer positives per test fold are skipped (default: 10)",
+    )
     p.add_argument(
         "--min-leaf",
         choices=MIN_LEAF_RULES,
@@ -102,6 +117,51 @@ def parse_ropes(text: str) -> dict[str, float]:
     return out
 
 
+def _finish_sweep(
+    out, df, summary, methods, ropes, args, cfg, argv_shown, start, skipped, sweep_skipped
+):
+    """Tables, plots and report of a prevalence sweep."""
+    diffs = sweep_differences(df, ropes)
+    diffs.to_csv(out / "sweep.csv", index=False, float_format="%.10g")
+    per_table = pd.concat(
+        [bayes_per_table(df, metric, rope) for metric, rope in ropes.items()], ignore_index=True
+    )
+    per_table.to_csv(out / "bayes_per_table.csv", index=False, float_format="%.10g")
+    rows = sweep_rows(methods)
+    for level in sorted(df["prevalence"].unique(), reverse=True):
+        part = summary[summary["dataset"].isin(df.loc[df["prevalence"] == level, "dataset"])]
+        part.to_csv(out / f"summary_prevalence_{level:g}.csv", index=False, float_format="%.10g")
+    if not args.no_plots:
+        for base in sorted(df["base_dataset"].unique()):
+            plot_prevalence(base, diffs, rows, ropes, out)
+    runtime = time.perf_counter() - start
+    write_sweep_report(
+        out,
+        df,
+        summary,
+        diffs,
+        per_table,
+        argv_shown,
+        cfg,
+        args,
+        runtime,
+        skipped,
+        ropes=ropes,
+        rows=rows,
+        method_order=[m.name for m in methods],
+        sweep_skipped=sweep_skipped,
+    )
+    main_rows = diffs[diffs["method"].isin(rows) & diffs["metric"].isin(["pr_auc", "ece"])]
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(
+            main_rows[["dataset", "method", "metric", "difference", "low", "high"]].to_string(
+                index=False, float_format=lambda v: f"{v:+.4f}"
+            )
+        )
+    print(f"\nwrote {out}/ in {runtime:.1f} s")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> int:
     """Run ``focalboost bench`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     args = build_parser(prog).parse_args(argv)
@@ -126,6 +186,19 @@ def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> i
     if not datasets:
         print("no data sets found", file=sys.stderr)
         return 2
+    sweep_skipped: list[str] = []
+    if args.prevalence is not None:
+        if args.min_test_positives < 1:
+            raise SystemExit("--min-test-positives must be at least 1")
+        levels = parse_levels(args.prevalence)
+        datasets, sweep_skipped = sweep_datasets(
+            datasets, levels, args.folds, args.seed, args.min_test_positives
+        )
+        for message in sweep_skipped:
+            log.warning("prevalence sweep: %s", message)
+        if not datasets:
+            print("prevalence sweep: no table and level left to run", file=sys.stderr)
+            return 2
     methods = all_methods()
     skipped = skipped_rows()
     if args.methods:
@@ -142,6 +215,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "focalboost bench") -> i
     df.to_csv(out / "per_fold_metrics.csv", index=False, float_format="%.10g")
     summary = summarise(df)
     summary.to_csv(out / "summary.csv", index=False, float_format="%.10g")
+    if args.prevalence is not None:
+        return _finish_sweep(
+            out, df, summary, methods, ropes, args, cfg, argv_shown, start, skipped, sweep_skipped
+        )
     stats = {}
     for metric in RANK_METRICS:
         st = rank_stats(summary, metric)

@@ -16,12 +16,18 @@ QUICK_DATASETS = ("credit_g", "car_vgood", "yeast")
 
 @dataclasses.dataclass
 class Dataset:
-    """One table: features, labels encoded ``0..K-1`` and the original class labels."""
+    """One table: features, labels encoded ``0..K-1`` and the original class labels.
+
+    A table of a prevalence sweep also names the table it was drawn from
+    (``base``) and its share of positives (``prevalence``).
+    """
 
     name: str
     X: pd.DataFrame
     y: np.ndarray  # encoded 0..K-1
     classes: np.ndarray
+    base: str | None = None
+    prevalence: float | None = None
 
     @property
     def task(self) -> str:

@@ -21,7 +21,7 @@ from focalboost.bench.methods import Method
 from focalboost.bench.stats import BASELINES
 from focalboost.metrics import calibration_table, expected_calibration_error
 
-__all__ = ["STYLES", "plot_binary", "plot_cd", "style"]
+__all__ = ["STYLES", "plot_binary", "plot_cd", "plot_prevalence", "style"]
 
 #: Okabe & Ito colours (without yellow, too pale on white) and markers, in order of use
 COLOURS = ("#000000", "#E69F00", "#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
@@ -303,3 +303,65 @@ def plot_cd(avg_ranks: pd.Series, cd: float | None, title: str, path: Path) -> N
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_prevalence(
+    base: str, diffs: pd.DataFrame, rows: list[str], ropes: dict[str, float], out: Path
+) -> Path | None:
+    """(focal − log loss) PR-AUC and ECE of ``base`` against prevalence, with 95 % intervals.
+
+    ``diffs`` is :func:`focalboost.bench.sweep.sweep_differences`; one line per
+    row of ``rows`` (each against its booster's log-loss row), nudged
+    sideways so that the intervals do not hide each other.
+    """
+    d = diffs[(diffs["base_dataset"] == base) & diffs["method"].isin(rows)]
+    if d.empty:
+        return None
+    shown = [m for m in rows if m in set(d["method"])]
+    styles = {m: STYLES[i] for i, m in enumerate(shown)}
+    levels = sorted(d["prevalence"].unique(), reverse=True)
+    panels = [
+        ("pr_auc", "Δ PR-AUC (focal − log loss)", "above 0: the focal row ranks better"),
+        ("ece", "Δ ECE (focal − log loss)", "below 0: the focal row is better calibrated"),
+    ]
+    with _readable() as plt:
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5.6), constrained_layout=True)
+        for ax, (metric, ylabel, hint) in zip(axes, panels, strict=True):
+            sub = d[d["metric"] == metric]
+            rope = ropes.get(metric, 0.0)
+            if rope > 0:
+                ax.axhspan(-rope, rope, color="0.85", label=f"ROPE ±{rope:g}")
+            ax.axhline(0.0, color="0.3", lw=1)
+            for i, m in enumerate(shown):
+                g = sub[sub["method"] == m].sort_values("prevalence", ascending=False)
+                if g.empty:
+                    continue
+                nudge = 1.0 + 0.07 * (i - (len(shown) - 1) / 2)
+                colour, marker = styles[m]
+                base_row = g["baseline"].iloc[0]
+                ax.errorbar(
+                    g["prevalence"] * nudge,
+                    g["difference"],
+                    yerr=[g["difference"] - g["low"], g["high"] - g["difference"]],
+                    color=colour,
+                    marker=marker,
+                    markersize=7,
+                    lw=1.6,
+                    capsize=4,
+                    label=f"{m} − {base_row}",
+                )
+            ax.set_xscale("log")
+            ax.set_xticks(levels, [f"{100 * v:g} %" for v in levels])
+            ax.minorticks_off()
+            ax.set_xlim(max(levels) * 1.4, min(levels) / 1.4)  # rarer to the right
+            ax.set(xlabel="prevalence (share of positives, log scale)", ylabel=ylabel)
+            ax.set_title(hint)
+            ax.grid(alpha=0.3)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=10)
+        n = int(d["n_folds"].max())
+        fig.suptitle(
+            f"{base}: focal − log loss against prevalence (mean of {n} outer folds, all "
+            "repeats; bars: 95 % interval of the correlated Bayesian t-test)"
+        )
+        return _save(fig, out / f"prevalence_{base}.png")

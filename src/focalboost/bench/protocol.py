@@ -106,6 +106,7 @@ def run_one(ds: Dataset, method: Method, split: Split, cfg: Config):
     row: dict[str, Any] = {
         "dataset": ds.name,
         "task": ds.task,
+        **({} if ds.prevalence is None else {"base_dataset": ds.base, "prevalence": ds.prevalence}),
         "method": method.name,
         "family": method.family,
         "repeat": r,

@@ -21,8 +21,10 @@ __all__ = [
     "leaf_lines",
     "md_table",
     "mean_std_table",
+    "sweep_lines",
     "versions",
     "write_report",
+    "write_sweep_report",
 ]
 
 #: why each default ROPE half-width is what it is (printed in the report)
@@ -32,7 +34,7 @@ ROPE_REASONS = {
         "so ±0.01 is one point of precision over the whole ranking, e.g. one false alarm "
         "more or fewer per 100 alerts at every recall: less than a fraud or defect team can "
         "act on, and less than the fold-to-fold spread of average precision on tables with "
-        "tens of positives (the ± columns above)"
+        "tens of positives (the ± columns of the mean ± std tables)"
     ),
     "log_loss": (
         "±0.005 nats per row: the better model gives the observed labels on average "
@@ -117,45 +119,57 @@ def bayes_lines(
     across: pd.DataFrame,
     ropes: dict[str, float],
     method_order: list[str],
+    intro: bool = True,
+    level: str = "##",
 ) -> list[str]:
-    """The report section of the correlated t-tests and signed-rank tests."""
+    """The report section of the correlated t-tests and signed-rank tests.
+
+    ``intro=False`` leaves out the explanation and the ROPE list (given once
+    per report); ``level`` is the Markdown heading level of the section.
+    """
     if per_table.empty:
         return []
-    lines = [
-        "## Bayesian comparison with the log-loss row of the same booster",
-        "",
-        "Each row against `lgbm_logloss` (LightGBM rows), `xgb_logloss` (XGBoost rows) or "
-        "`cat_logloss` (CatBoost rows), after Benavoli et al., JMLR 18 (2017). "
-        "*Improvement* is method − baseline for PR-AUC and baseline − method for log loss, "
-        "so > 0 means the row is better. Per data set: the correlated Bayesian t-test on "
-        "the folds × repeats paired differences (Student posterior, n − 1 degrees of "
-        "freedom, variance inflated by ρ/(1 − ρ) with ρ = n_test / n_total of a fold, "
-        "the Nadeau–Bengio correction). Across data sets: the Bayesian signed-rank test "
-        "on the per-table mean improvements (Dirichlet process, prior weight 0.5 on a "
-        "pseudo-observation at 0, 50,000 draws). A verdict is given when one region "
-        "(better, equivalent, worse) has posterior probability ≥ 0.95, otherwise "
-        f"*undecided*. The signed-rank test needs at least {MIN_TABLES} data sets (with "
-        "fewer, its prior decides); every probability is in `bayes_per_table.csv` and "
-        "`bayes_across_tables.csv`.",
-        "",
-        "Region of practical equivalence (ROPE):",
-        "",
-    ]
-    for metric, rope in ropes.items():
+    sub = level + "#"
+    lines = (
+        []
+        if not intro
+        else [
+            f"{level} Bayesian comparison with the log-loss row of the same booster",
+            "",
+            "Each row against `lgbm_logloss` (LightGBM rows), `xgb_logloss` (XGBoost rows) or "
+            "`cat_logloss` (CatBoost rows), after Benavoli et al., JMLR 18 (2017). "
+            "*Improvement* is method − baseline for PR-AUC and baseline − method for log loss, "
+            "so > 0 means the row is better. Per data set: the correlated Bayesian t-test on "
+            "the folds × repeats paired differences (Student posterior, n − 1 degrees of "
+            "freedom, variance inflated by ρ/(1 − ρ) with ρ = n_test / n_total of a fold, "
+            "the Nadeau–Bengio correction). Across data sets: the Bayesian signed-rank test "
+            "on the per-table mean improvements (Dirichlet process, prior weight 0.5 on a "
+            "pseudo-observation at 0, 50,000 draws). A verdict is given when one region "
+            "(better, equivalent, worse) has posterior probability ≥ 0.95, otherwise "
+            f"*undecided*. The signed-rank test needs at least {MIN_TABLES} data sets (with "
+            "fewer, its prior decides); every probability is in `bayes_per_table.csv` and "
+            "`bayes_across_tables.csv`.",
+            "",
+            "Region of practical equivalence (ROPE):",
+            "",
+        ]
+    )
+    for metric, rope in ropes.items() if intro else ():
         reason = ROPE_REASONS.get(metric) if rope == DEFAULT_ROPES.get(metric) else None
         lines.append(f"- {metric}: ±{rope:g}" + (f" — {reason}." if reason else "."))
-    lines.append("")
+    if intro:
+        lines.append("")
     order = {m: i for i, m in enumerate(method_order)}
     for metric in ropes:
         at = across[across["metric"] == metric] if not across.empty else across
         pt = per_table[per_table["metric"] == metric]
         if pt.empty:
             continue
-        for label, g in at.groupby("tables", sort=False):
+        for label, g in () if at.empty else at.groupby("tables", sort=False):
             g = g.sort_values("method", key=lambda c: c.map(order))
             title = "all data sets" if label == "all" else f"{label} data sets"
             lines += [
-                f"### {metric}: {title}, signed-rank test (ROPE ±{ropes[metric]:g})",
+                f"{sub} {metric}: {title}, signed-rank test (ROPE ±{ropes[metric]:g})",
                 "",
             ]
             show = g[["method", "baseline", "n_datasets", "mean_improvement"]].copy()
@@ -169,7 +183,7 @@ def bayes_lines(
         grid = grid.loc[sorted(grid.index, key=lambda m: order.get(m, len(order)))]
         grid.insert(0, "baseline", pt.drop_duplicates("method").set_index("method")["baseline"])
         lines += [
-            f"### {metric} per data set, correlated t-test (ROPE ±{ropes[metric]:g})",
+            f"{sub} {metric} per data set, correlated t-test (ROPE ±{ropes[metric]:g})",
             "",
             "Cell: the most probable region (+ better, = equivalent, − worse) and its "
             "posterior probability; bold when ≥ 0.95.",
@@ -226,26 +240,9 @@ def leaf_lines(df: pd.DataFrame, cfg: Any) -> list[str]:
     return [*lines, "Data sets with scaled leaves:", "", md_table(pd.DataFrame(rows)), ""]
 
 
-def write_report(
-    out: Path,
-    df,
-    summary,
-    stats,
-    argv,
-    cfg,
-    args,
-    runtime,
-    skipped,
-    bayes: tuple[pd.DataFrame, pd.DataFrame, dict[str, float]] | None = None,
-    method_order: list[str] | None = None,
-) -> str:
-    """Write ``report.md`` into ``out`` and return its text.
-
-    ``bayes`` is ``(per_table, across, ropes)`` of
-    :func:`~focalboost.bench.stats.bayes_summary` and the ROPEs used;
-    ``method_order`` the order of the rows in its tables (registry order).
-    """
-    lines = ["# focalboost benchmark", ""]
+def _head_lines(df, argv, cfg, args, runtime, skipped, title="focalboost benchmark"):
+    """Command, seeds, versions, protocol and the leaf rule: the top of every report."""
+    lines = [f"# {title}", ""]
     lines += [f"Command: `{shlex.join([*argv[0].split(), *argv[1:]])}`", ""]
     lines += [
         f"Seed {args.seed}; {args.folds}-fold stratified CV × {args.repeats} repeats "
@@ -271,6 +268,29 @@ def write_report(
         "",
     ]
     lines += leaf_lines(df, cfg)
+    return lines
+
+
+def write_report(
+    out: Path,
+    df,
+    summary,
+    stats,
+    argv,
+    cfg,
+    args,
+    runtime,
+    skipped,
+    bayes: tuple[pd.DataFrame, pd.DataFrame, dict[str, float]] | None = None,
+    method_order: list[str] | None = None,
+) -> str:
+    """Write ``report.md`` into ``out`` and return its text.
+
+    ``bayes`` is ``(per_table, across, ropes)`` of
+    :func:`~focalboost.bench.stats.bayes_summary` and the ROPEs used;
+    ``method_order`` the order of the rows in its tables (registry order).
+    """
+    lines = _head_lines(df, argv, cfg, args, runtime, skipped)
     for task in ("binary", "multiclass"):
         if (summary["task"] == task).any():
             lines += [f"## {task.capitalize()} data sets (mean ± std over folds)", ""]
@@ -309,6 +329,136 @@ def write_report(
     if bayes is not None:
         methods = method_order or list(dict.fromkeys(df["method"]))
         lines += bayes_lines(*bayes, method_order=methods)
+    text = "\n".join(lines)
+    (out / "report.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def sweep_lines(
+    df: pd.DataFrame,
+    summary: pd.DataFrame,
+    diffs: pd.DataFrame,
+    per_table: pd.DataFrame,
+    ropes: dict[str, float],
+    rows: list[str],
+    method_order: list[str],
+    sweep_skipped: list[str],
+    min_test_positives: int,
+    folds: int,
+) -> list[str]:
+    """The sections of a prevalence sweep: levels, differences, and a table per level."""
+    from focalboost.bench.sweep import __doc__ as sweep_doc
+
+    rule = " ".join(sweep_doc.split("\n\n", 1)[1].split())
+    rule = rule.replace("``min_test_positives``", f"{min_test_positives} (--min-test-positives)")
+    rule = rule.replace("``", "`")
+    lines = ["## Prevalence sweep", "", rule, ""]
+    if sweep_skipped:
+        lines += ["Skipped:", "", *[f"- {m}" for m in sweep_skipped], ""]
+    tables = df.drop_duplicates("dataset")[["base_dataset", "prevalence", "dataset"]]
+    info = []
+    for _, t in tables.sort_values(
+        ["base_dataset", "prevalence"], ascending=[True, False]
+    ).iterrows():
+        d = df[df["dataset"] == t["dataset"]].drop_duplicates(["repeat", "fold"])
+        n_rows = int(d["n_train"].iloc[0] + d["n_test"].iloc[0])
+        n_pos_train = d["n_minority_train"]
+        info.append(
+            {
+                "table": t["dataset"],
+                "prevalence": f"{100 * t['prevalence']:g} %",
+                "rows": n_rows,
+                "positives, training fold": f"{n_pos_train.min()} to {n_pos_train.max()}",
+                "positives, test fold (about)": f"{n_pos_train.mean() / (folds - 1):.0f}",
+            }
+        )
+    lines += [md_table(pd.DataFrame(info)), ""]
+    lines += [
+        "## Focal − log loss against prevalence",
+        "",
+        "Difference method − baseline of the booster's log-loss row (for ECE and log loss "
+        "below 0 is better), mean over folds and repeats, with the 95 % interval of the "
+        "correlated Bayesian t-test; P(better / equivalent / worse) of PR-AUC with ROPE "
+        f"±{ropes.get('pr_auc', 0.0):g}. Every row against its baseline, all metrics: "
+        "`sweep.csv`.",
+        "",
+    ]
+    order = {m: i for i, m in enumerate(method_order)}
+    for base, g in diffs[diffs["method"].isin(rows)].groupby("base_dataset", sort=True):
+        table = []
+        for (method, level), h in g.groupby(["method", "prevalence"], sort=False):
+            cells = {"prevalence": f"{100 * level:g} %", "method": method}
+            for metric in ("pr_auc", "ece", "log_loss"):
+                r = h[h["metric"] == metric]
+                if r.empty:
+                    continue
+                r = r.iloc[0]
+                cells[f"Δ {metric}"] = f"{r['difference']:+.4f} [{r['low']:+.4f}, {r['high']:+.4f}]"
+                if metric == "pr_auc":
+                    cells["P(better / equiv. / worse), PR-AUC"] = (
+                        f"{r['p_better']:.2f} / {r['p_equivalent']:.2f} / {r['p_worse']:.2f}"
+                    )
+            table.append((order.get(method, len(order)), -level, cells))
+        table.sort(key=lambda t: (t[0], t[1]))
+        lines += [
+            f"### {base}",
+            "",
+            md_table(pd.DataFrame([c for _, _, c in table])),
+            "",
+            f"Plot: `prevalence_{base}.png`.",
+            "",
+        ]
+    lines += [
+        "Per level below: mean ± std over folds of every row, and the correlated Bayesian "
+        "t-test of every row against its booster's log-loss row on each table (cell: the "
+        "most probable region, + better, = equivalent, − worse, and its probability; bold "
+        "when ≥ 0.95). Regions of practical equivalence:",
+        "",
+    ]
+    for metric, rope in ropes.items():
+        reason = ROPE_REASONS.get(metric) if rope == DEFAULT_ROPES.get(metric) else None
+        lines.append(f"- {metric}: ±{rope:g}" + (f" — {reason}." if reason else "."))
+    lines.append("")
+    for level in sorted(df["prevalence"].unique(), reverse=True):
+        names = sorted(df.loc[df["prevalence"] == level, "dataset"].unique())
+        lines += [f"## Prevalence {100 * level:g} %", ""]
+        lines += [md_table(mean_std_table(summary[summary["dataset"].isin(names)], "binary")), ""]
+        pt = per_table[per_table["dataset"].isin(names)]
+        lines += bayes_lines(pt, pd.DataFrame(), ropes, method_order, intro=False, level="##")
+    return lines
+
+
+def write_sweep_report(
+    out: Path,
+    df: pd.DataFrame,
+    summary: pd.DataFrame,
+    diffs: pd.DataFrame,
+    per_table: pd.DataFrame,
+    argv: list[str],
+    cfg: Any,
+    args: Any,
+    runtime: float,
+    skipped: list[str],
+    *,
+    ropes: dict[str, float],
+    rows: list[str],
+    method_order: list[str],
+    sweep_skipped: list[str],
+) -> str:
+    """Write the ``report.md`` of a prevalence sweep into ``out`` and return its text."""
+    lines = _head_lines(df, argv, cfg, args, runtime, skipped, "focalboost prevalence sweep")
+    lines += sweep_lines(
+        df,
+        summary,
+        diffs,
+        per_table,
+        ropes,
+        rows,
+        method_order,
+        sweep_skipped,
+        args.min_test_positives,
+        args.folds,
+    )
     text = "\n".join(lines)
     (out / "report.md").write_text(text, encoding="utf-8")
     return text
