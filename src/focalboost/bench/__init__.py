@@ -20,16 +20,25 @@ Protocol
 * Binary decision thresholds are chosen on the training fold only: a clone of
   the (tuned) estimator is fitted on a stratified 75 % of the training fold and
   the threshold maximising F1 on the remaining 25 % is used for the test fold.
+* Minimum leaf sizes are scaled to the rarest class of each training fold,
+  the same for every row of a booster (``--min-leaf``; see
+  :func:`focalboost.bench.methods.leaf_settings`).
 * Metrics are computed on the outer test fold; timings (fit includes tuning
   and the threshold split) are kept in columns ending in ``_time_s`` so that
   runs can be compared without them.
+* Every row is compared with its booster's log-loss row by Bayesian tests
+  with a region of practical equivalence (:mod:`focalboost.bench.bayes`).
+* ``--prevalence`` runs every method on subsamples of each binary table at
+  lower shares of positives (:mod:`focalboost.bench.sweep`).
 
 Modules, in pipeline order
 --------------------------
 :mod:`~focalboost.bench.data` (tables), :mod:`~focalboost.bench.methods`
 (the rows), :mod:`~focalboost.bench.protocol` (folds, tuning, thresholds,
 fits), :mod:`~focalboost.bench.scoring` (per-fold metrics),
-:mod:`~focalboost.bench.stats` (summaries and tests),
+:mod:`~focalboost.bench.stats` (summaries and tests, with
+:mod:`~focalboost.bench.bayes`), :mod:`~focalboost.bench.sweep` (the
+prevalence sweep),
 :mod:`~focalboost.bench.report` (``report.md``), :mod:`~focalboost.bench.plots`
 (PNG files) and :mod:`~focalboost.bench.cli` (the command line).
 """
