@@ -198,6 +198,6 @@ def test_bayes_across_tables_needs_enough_tables():
 
 def test_parse_ropes():
     assert parse_ropes("pr_auc=0.02, log_loss=0.001") == {"pr_auc": 0.02, "log_loss": 0.001}
-    for bad in ("pr_auc", "accuracy=0.1", "pr_auc=-1", "pr_auc=x", "log_loss=inf"):
+    for bad in ("pr_auc", "accuracy=0.1", "pr_auc=-1", "pr_auc=x", "log_loss=inf", ""):
         with pytest.raises(SystemExit, match="--rope"):
             parse_ropes(bad)

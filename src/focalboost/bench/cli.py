@@ -17,6 +17,7 @@ from focalboost.bench.methods import (
     MIN_LEAF_RULES,
     QUICK_CONFIG,
     Config,
+    Method,
     all_methods,
     skipped_rows,
 )
@@ -114,12 +115,24 @@ def parse_ropes(text: str) -> dict[str, float]:
                 f"and a finite WIDTH >= 0, got {item!r}"
             )
         out[metric] = width
+    if not out:
+        raise SystemExit("--rope: give at least one METRIC=WIDTH, e.g. pr_auc=0.01")
     return out
 
 
 def _finish_sweep(
-    out, df, summary, methods, ropes, args, cfg, argv_shown, start, skipped, sweep_skipped
-):
+    out: Path,
+    df: pd.DataFrame,
+    summary: pd.DataFrame,
+    methods: list[Method],
+    ropes: dict[str, float],
+    args: argparse.Namespace,
+    cfg: Config,
+    argv_shown: list[str],
+    start: float,
+    skipped: list[str],
+    sweep_skipped: list[str],
+) -> int:
     """Tables, plots and report of a prevalence sweep."""
     diffs = sweep_differences(df, ropes)
     diffs.to_csv(out / "sweep.csv", index=False, float_format="%.10g")
