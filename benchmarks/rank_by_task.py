@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from focalboost import bench
+from focalboost.bench.report import friedman_line, md_table
 
 
 def main() -> None:
@@ -27,8 +28,8 @@ def main() -> None:
         for task, st in bench.task_rank_stats(summary, metric).items():
             n = st["test"]["n_datasets"]
             print(f"### {metric}, {task} data sets only ({n})\n")
-            print(bench._md_table(st["avg"].rename("avg_rank").reset_index(), "{:.2f}") + "\n")
-            print(bench._friedman_line(st["test"]) + "\n")
+            print(md_table(st["avg"].rename("avg_rank").reset_index(), "{:.2f}") + "\n")
+            print(friedman_line(st["test"]) + "\n")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ pytest.importorskip("tqdm")
 
 from focalboost import bench
 from focalboost.__main__ import main
+from focalboost.bench.methods import CatBoostFrame
+from focalboost.bench.protocol import fit_method, tuning_rows
+from focalboost.bench.scoring import recall_at_precision
 
 TIME_COLS = ["fit_time_s", "predict_time_s"]
 
@@ -65,6 +68,8 @@ def test_outputs_exist(run_dir):
         "cd_log_loss.png",
         "pr_tiny_binary.png",
         "reliability_tiny_binary.png",
+        "bayes_per_table.csv",
+        "bayes_across_tables.csv",
     ):
         path = run_dir / name
         assert path.is_file(), name
@@ -108,6 +113,22 @@ def test_summary_and_report(run_dir):
     report = (run_dir / "report.md").read_text(encoding="utf-8")
     for needle in ("Average ranks by pr_auc", "Friedman", "CD =", "Versions:", "Command:"):
         assert needle in report
+    assert "## Bayesian comparison with the log-loss row of the same booster" in report
+    assert "- pr_auc: ±0.01 — average precision" in report  # the ROPE and its reason
+
+
+def test_bayes_tables_compare_each_row_with_its_booster_baseline(run_dir):
+    per_table = pd.read_csv(run_dir / "bayes_per_table.csv")
+    assert set(per_table["metric"]) == {"pr_auc", "log_loss"}
+    pairs = set(zip(per_table["method"], per_table["baseline"], strict=True))
+    assert ("lgbm_focal", "lgbm_logloss") in pairs
+    assert ("xgb_focal_tuned", "xgb_logloss") in pairs
+    assert not any(m == b for m, b in pairs)
+    assert all(m[:3] == b[:3] for m, b in pairs)  # same booster family
+    probs = per_table[["p_better", "p_equivalent", "p_worse"]]
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    # 2 folds x 1 repeat: rho = n_test / n_total = 1/2
+    assert np.allclose(per_table["rho"], 0.5, atol=0.01)
 
 
 def test_same_seed_identical_metrics(run_dir, data_dir, tmp_path):
@@ -138,9 +159,9 @@ def test_unknown_dataset_raises(data_dir, tmp_path):
 def test_recall_at_precision():
     y = np.array([0, 0, 1, 1, 1])
     p = np.array([0.1, 0.6, 0.5, 0.8, 0.9])
-    assert bench._recall_at_precision(y, p, 0.9) == pytest.approx(2 / 3)
-    assert np.isnan(bench._recall_at_precision(np.zeros(4, int), np.linspace(0, 1, 4)))
-    assert bench._recall_at_precision(np.array([1, 0]), np.array([0.1, 0.9]), 0.9) == 0.0
+    assert recall_at_precision(y, p, 0.9) == pytest.approx(2 / 3)
+    assert np.isnan(recall_at_precision(np.zeros(4, int), np.linspace(0, 1, 4)))
+    assert recall_at_precision(np.array([1, 0]), np.array([0.1, 0.9]), 0.9) == 0.0
 
 
 def test_friedman_nemenyi_cd():
@@ -227,7 +248,7 @@ def test_tuning_runs_on_a_stratified_subsample_then_refits_on_the_whole_fold(mon
     cfg = bench.Config(
         n_estimators=5, gammas=(1.0, 2.0), alphas=(None,), binary_alphas=(), tune_max_rows=90
     )
-    rows = bench._tuning_rows(y, cfg)
+    rows = tuning_rows(y, cfg)
     assert len(rows) == 90
     assert len(np.unique(rows)) == 90
     assert abs(y[rows].mean() - y.mean()) < 0.01  # stratified
@@ -240,7 +261,7 @@ def test_tuning_runs_on_a_stratified_subsample_then_refits_on_the_whole_fold(mon
 
     monkeypatch.setattr(GridSearchCV, "fit", spy)
     method = next(m for m in bench.all_methods() if m.name == "lgbm_focal_tuned")
-    model, template, best = bench._fit(method, "binary", X, y, cfg)
+    model, template, best = fit_method(method, "binary", X, y, cfg)
     assert seen == [90]
     assert set(best) == {"gamma", "alpha"}
     assert template.get_params()["gamma"] == best["gamma"]
@@ -272,9 +293,106 @@ def test_tune_max_rows_too_small_is_refused(data_dir, tmp_path):
 def test_catboost_frame_turns_missing_categories_into_a_level():
     # CatBoost refuses NaN in a categorical column (census_kdd_subset has them)
     X = pd.DataFrame({"a": pd.Categorical(["x", None, "y", "x"]), "b": [1.0, np.nan, 3.0, 4.0]})
-    prepared, cats = bench._CatBoostFrame._prep(X)
+    prepared, cats = CatBoostFrame.prepare(X)
     assert cats == [0]
     assert prepared["a"].tolist() == ["x", "<missing>", "y", "x"]
     assert all(isinstance(v, str) for v in prepared["a"])
     assert np.isnan(prepared["b"].iloc[1])  # numeric NaN is left to CatBoost
     assert X["a"].isna().sum() == 1  # the caller's frame is not modified
+
+
+def test_plot_styles_are_distinct_within_a_booster_and_shared_across_boosters():
+    from focalboost.bench.plots import STYLES, style
+
+    assert len(set(STYLES)) == len(STYLES) == 56
+    names = [m.name for m in bench.all_methods()]
+    styles = style(names)
+    for prefix in ("lgbm_", "xgb_", "cat_"):
+        own = [styles[n] for n in names if n.startswith(prefix)]
+        assert len(set(own)) == len(own), prefix  # colour and marker pair differs
+        assert len({c for c, _ in own}) == min(len(own), 7)  # and colours as far as possible
+    assert styles["lgbm_logloss"] == styles["xgb_logloss"] == styles["cat_logloss"]
+
+
+def test_pr_panels_group_calibrations_and_merge_identical_rankings():
+    from focalboost.bench.plots import _panels, _same_ranking
+
+    methods = bench.all_methods()
+    oof = {("t", m.name): None for m in methods}
+    panels = _panels("t", oof, methods)
+    calib = panels["LightGBM: calibrations of the focal row"]
+    assert calib[0] == "lgbm_focal"
+    assert "lgbm_focal_raw" in calib
+    assert "lgbm_focal_raw" not in panels["LightGBM"]
+    assert {"lgbm_logloss", "lgbm_focal", "lgbm_focal_tuned"} <= set(panels["LightGBM"])
+    assert panels["XGBoost"][0] == "xgb_logloss"
+    p = np.array([0.1, 0.7, 0.3, 0.3, 0.9])
+    assert _same_ranking(p, 1 / (1 + np.exp(-3 * p)))  # a monotone map keeps the PR curve
+    assert not _same_ranking(p, p[::-1])
+
+
+@pytest.mark.parametrize(
+    ("n_pos", "samples", "weight"),
+    [
+        (200, 20, 1.0),
+        (80, 20, 1.0),
+        (79, 20, 79 / 80),
+        (16, 4, 0.2),
+        (10, 3, 0.125),
+        (3, 2, 3 / 80),
+    ],
+)
+def test_leaf_settings_scale_with_the_rarest_class(n_pos, samples, weight):
+    from focalboost.bench.methods import leaf_settings
+
+    y = np.r_[np.zeros(500, int), np.ones(n_pos, int)]
+    cfg = leaf_settings(y, bench.Config())
+    assert cfg.min_child_samples == samples
+    assert cfg.min_child_weight == pytest.approx(weight)
+    fixed = leaf_settings(y, bench.Config(min_leaf="fixed"))
+    assert (fixed.min_child_samples, fixed.min_child_weight) == (20, 1.0)
+
+
+def test_leaf_settings_use_the_rarest_class_and_reject_unknown_rules():
+    from focalboost.bench.methods import leaf_settings
+
+    y = np.r_[np.zeros(300, int), np.ones(40, int), np.full(24, 2)]  # multiclass: 24 rarest
+    assert leaf_settings(y, bench.Config()).min_child_samples == 6
+    with pytest.raises(ValueError, match="min_leaf"):
+        leaf_settings(y, bench.Config(min_leaf="tiny"))
+
+
+def test_every_row_of_a_booster_gets_the_same_scaled_leaves():
+    from sklearn.model_selection import GridSearchCV
+
+    from focalboost.bench.methods import leaf_settings
+
+    y = np.r_[np.zeros(300, int), np.ones(16, int)]
+    cfg = leaf_settings(y, bench.Config(n_estimators=5))
+    for m in bench.all_methods():
+        est, _ = m.build("binary", y, cfg)
+        est = est.estimator if isinstance(est, GridSearchCV) else est
+        if m.family == "lightgbm":
+            assert est.get_params()["min_child_samples"] == 4, m.name
+        elif m.family == "xgboost":
+            assert est.get_params()["min_child_weight"] == pytest.approx(0.2), m.name
+
+
+def test_per_fold_csv_and_report_show_the_leaf_settings(run_dir, data_dir, tmp_path):
+    df = pd.read_csv(run_dir / "per_fold_metrics.csv")
+    binary = df[df["dataset"] == "tiny_binary"]
+    # 2 folds of 150 rows: about 15 positives in a training fold, leaves of about 4 rows
+    assert binary["n_minority_train"].between(10, 20).all()
+    expected = np.maximum(2, np.floor(binary["n_minority_train"] / 4 + 0.5))
+    np.testing.assert_array_equal(binary["min_child_samples"], expected)
+    np.testing.assert_allclose(binary["min_child_weight"], binary["n_minority_train"] / 80)
+    report = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert "Minimum leaf size (`--min-leaf scaled`)" in report
+    assert "| tiny_binary |" in report.split("Data sets with scaled leaves:")[1]
+    out = tmp_path / "fixed"
+    argv = [*ARGS, "--data-dir", str(data_dir), "--datasets", "tiny_binary", "--no-plots"]
+    argv += ["--methods", "lgbm_logloss", "--min-leaf", "fixed", "--out", str(out)]
+    assert bench.main(argv) == 0
+    fixed = pd.read_csv(out / "per_fold_metrics.csv")
+    assert (fixed["min_child_samples"] == 20).all()
+    assert (fixed["min_child_weight"] == 1.0).all()

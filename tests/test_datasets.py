@@ -1,7 +1,8 @@
 """Tests of focalboost.datasets.
 
-The expected shapes and class counts are copied from the MANIFEST of the
-source tables, not computed by the code under test.
+The expected shapes and class counts are copied from the MANIFESTs of the
+source tables (datasets/MANIFEST.md and datasets/extreme/MANIFEST.md), not
+computed by the code under test.
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ from focalboost.datasets import (
 
 # name -> (task, rows, features, class counts, largest first), from MANIFEST.md
 MANIFEST = {
+    "car_vgood": ("binary", 1728, 6, [1663, 65]),
     "credit_g": ("binary", 1000, 20, [700, 300]),
     "default_credit_card_clients": ("binary", 30000, 23, [23364, 6636]),
     "nasa_kc1": ("binary", 2109, 21, [1783, 326]),
     "nasa_pc1": ("binary", 1109, 21, [1032, 77]),
     "page_blocks": ("multiclass", 5473, 10, [4913, 329, 115, 88, 28]),
     "steel_plates_faults": ("multiclass", 1941, 27, [673, 402, 391, 190, 158, 72, 55]),
+    "winequality_red_4": ("binary", 1599, 11, [1546, 53]),
     "yeast": ("multiclass", 1479, 8, [463, 429, 244, 163, 51, 44, 35, 30, 20]),
+    "yeast6": ("binary", 1484, 8, [1449, 35]),
+    "yeast_2_vs_8": ("binary", 482, 8, [462, 20]),
 }
 
 SHARED_BANK = Path("/work/shared/datasets/bank_marketing_full.csv.gz")
@@ -67,6 +72,8 @@ def test_attribution_names_every_bundled_file() -> None:
         assert name in text
     assert "UCI" in text
     assert "PROMISE" in text
+    assert "KEEL" in text
+    assert "Alcalá-Fdez" in text  # the KEEL repository's citation
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
@@ -157,7 +164,7 @@ def test_unknown_name_lists_available() -> None:
         load_dataset("adult")
     for name in MANIFEST:
         assert name in str(info.value)
-    with pytest.raises(ValueError, match="available: credit_g"):
+    with pytest.raises(ValueError, match="available: car_vgood, credit_g"):
         dataset_info("nope")
 
 

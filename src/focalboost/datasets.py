@@ -1,6 +1,6 @@
 """Small real imbalanced data sets, and loaders for tables of the same shape.
 
-focalboost bundles seven tabular data sets (see ``data/ATTRIBUTION.md`` for
+focalboost bundles eleven tabular data sets (see ``data/ATTRIBUTION.md`` for
 their origin, licence and citations) so that examples, tests and benchmarks
 run offline. Bundled files are only ever read through
 :mod:`importlib.resources`, so they work from an installed wheel or a zip.
@@ -54,10 +54,26 @@ _SEPARATORS: dict[str, str] = {
 
 _UCI = "UCI Machine Learning Repository"
 _PROMISE = "NASA Metrics Data Program, via the PROMISE repository"
+_KEEL = "KEEL imbalanced data set repository"
+_KEEL_LICENCE = "CC BY 4.0 (UCI); KEEL copy redistributed under MIT"
 
 # Metadata of the bundled sets. The counts are those of the files in
 # ``focalboost/data``; tests check them against the loaded tables.
 _DATASETS: dict[str, dict[str, Any]] = {
+    "car_vgood": {
+        "file": "car_vgood.csv.gz",
+        "task": "binary",
+        "n_samples": 1728,
+        "n_features": 6,
+        "n_classes": 2,
+        "origin": f"{_KEEL} (car-vgood), from Car Evaluation, {_UCI}",
+        "licence": _KEEL_LICENCE,
+        "description": (
+            "Car acceptability from 6 categorical attributes (price, maintenance, "
+            "doors, persons, luggage boot, safety); the positive class is the 65 "
+            "'very good' cars (3.8 %)."
+        ),
+    },
     "credit_g": {
         "file": "credit_g.tsv.gz",
         "task": "binary",
@@ -143,6 +159,19 @@ _DATASETS: dict[str, dict[str, Any]] = {
             "'Other_Faults' (673) to 'Dirtiness' (55)."
         ),
     },
+    "winequality_red_4": {
+        "file": "winequality_red_4.csv.gz",
+        "task": "binary",
+        "n_samples": 1599,
+        "n_features": 11,
+        "n_classes": 2,
+        "origin": f"{_KEEL} (winequality-red-4), from Wine Quality (red), {_UCI}",
+        "licence": _KEEL_LICENCE,
+        "description": (
+            "Red wines from 11 physico-chemical measurements; the positive class "
+            "is the 53 wines of quality grade 4 (3.3 %) against all others."
+        ),
+    },
     "yeast": {
         "file": "yeast.tsv.gz",
         "task": "multiclass",
@@ -155,6 +184,34 @@ _DATASETS: dict[str, dict[str, Any]] = {
             "Cellular localisation site of 1,479 yeast proteins from 8 numeric "
             "sequence-derived features; 9 classes (labels 0-8) with 463 to 20 "
             "members."
+        ),
+    },
+    "yeast6": {
+        "file": "yeast6.csv.gz",
+        "task": "binary",
+        "n_samples": 1484,
+        "n_features": 8,
+        "n_classes": 2,
+        "origin": f"{_KEEL} (yeast6), from Yeast, {_UCI}",
+        "licence": _KEEL_LICENCE,
+        "description": (
+            "Yeast proteins from 8 numeric sequence-derived features; KEEL's "
+            "one-localisation-site-against-the-rest version with 35 positives "
+            "(2.4 %)."
+        ),
+    },
+    "yeast_2_vs_8": {
+        "file": "yeast_2_vs_8.csv.gz",
+        "task": "binary",
+        "n_samples": 482,
+        "n_features": 8,
+        "n_classes": 2,
+        "origin": f"{_KEEL} (yeast-2_vs_8), from Yeast, {_UCI}",
+        "licence": _KEEL_LICENCE,
+        "description": (
+            "Yeast proteins from 8 numeric features, KEEL's two-site version "
+            "with 20 positives among 482 rows (4.1 %): small enough that the "
+            "boosters' minimum leaf sizes matter."
         ),
     },
 }
