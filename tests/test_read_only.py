@@ -86,6 +86,18 @@ def _run_read_only(read_only: list[Path], tmpdir: Path, home: Path) -> dict:
     return json.loads(line[len("RESULT"):])
 
 
+def _probe_read_only(read_only: list[Path], home: Path, code: str) -> str:
+    """'' when ``code`` runs under the read-only mounts, else the last line of its error."""
+    mounts = " && ".join(f'mount --bind -o ro "{p}" "{p}"' for p in read_only)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CACHE")}
+    env.update({"HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"})
+    proc = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+         f'{mounts} && exec "{sys.executable}" -c "{code}"'],
+        env=env, capture_output=True, text=True, timeout=300, cwd=home)
+    return "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
+
+
 @pytest.fixture(scope="module")
 def locked_down(tmp_path_factory):
     reason = _unshare_works()
@@ -116,7 +128,11 @@ def test_no_writable_folder_at_all_compiles_without_cache(locked_down):
     read_only, tmpdir, home = locked_down
     # tempfile.gettempdir() tries TMPDIR, /tmp, /var/tmp, /usr/tmp and the working folder
     system_tmp = [Path(p) for p in ("/tmp", "/var/tmp", "/usr/tmp") if Path(p).is_dir()]
-    out = _run_read_only([*read_only, tmpdir, *system_tmp], tmpdir, home)
+    mounts = [*read_only, tmpdir, *system_tmp]
+    probe = _probe_read_only(mounts, home, "import scipy.stats")
+    if probe:  # scipy < 1.14: scipy.stats opens a temporary file when it is imported
+        pytest.skip(f"this scipy cannot be imported without a writable temporary folder: {probe}")
+    out = _run_read_only(mounts, tmpdir, home)
     assert out.pop("read_only") is True
     warnings = out.pop("warnings")
     assert len(warnings) == 1, warnings

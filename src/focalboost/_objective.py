@@ -36,6 +36,18 @@ def _check_loss(loss: object) -> FocalLoss:
     return loss
 
 
+def _labels_like(loss: Any, y_true: Any, raw: np.ndarray) -> Any:
+    """Multi-label labels in the shape of the margins.
+
+    XGBoost before 3.2 hands a multi-target model's labels to objectives and
+    metrics flattened, (n * L,); 3.2 hands them as (n, L).
+    """
+    if isinstance(loss, SoftmaxFocalLoss) or raw.ndim != 2:
+        return y_true
+    y = np.asarray(y_true)
+    return y.reshape(raw.shape) if y.ndim == 1 and y.size == raw.size else y
+
+
 def _weights_or_none(weight: Any) -> np.ndarray | None:
     """Boosters report 'no weights' as None or as an empty array."""
     if weight is None:
@@ -81,7 +93,8 @@ class FocalObjectiveBase:
         g = np.empty(raw.shape, dtype=self._dtype, order=self._order)
         h = np.empty(raw.shape, dtype=self._dtype, order=self._order)
         return self.loss._gradient_hessian(
-            y_true, raw, _weights_or_none(weight), g, h, _BOOSTER_DTYPES
+            _labels_like(self.loss, y_true, raw), raw, _weights_or_none(weight), g, h,
+            _BOOSTER_DTYPES,
         )
 
 
@@ -107,7 +120,9 @@ class FocalMetricBase:
 
     def value(self, y_true: Any, raw_score: np.ndarray, weight: Any) -> float:
         """Weighted mean focal loss."""
-        return self.loss.mean_loss(y_true, np.asarray(raw_score), _weights_or_none(weight))
+        raw = np.asarray(raw_score)
+        y = _labels_like(self.loss, y_true, raw)
+        return self.loss.mean_loss(y, raw, _weights_or_none(weight))
 
 
 def broadcast_init_score(init_score: float | NDArray[np.float64], n_samples: int) -> np.ndarray:
@@ -232,7 +247,7 @@ class PosteriorMetricBase:
         """The metric of the probabilities of margins ``raw_score``."""
         raw = np.asarray(raw_score)
         proba = self.loss.posterior_proba(raw)
-        y = np.asarray(y_true).astype(np.intp)
+        y = np.asarray(_labels_like(self.loss, y_true, raw)).astype(np.intp)
         w = _weights_or_none(weight)
         if not isinstance(self.loss, SoftmaxFocalLoss) and raw.ndim == 2:
             # multi-label: every (row, label) entry is a binary prediction
