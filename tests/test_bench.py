@@ -396,3 +396,23 @@ def test_per_fold_csv_and_report_show_the_leaf_settings(run_dir, data_dir, tmp_p
     fixed = pd.read_csv(out / "per_fold_metrics.csv")
     assert (fixed["min_child_samples"] == 20).all()
     assert (fixed["min_child_weight"] == 1.0).all()
+
+
+def test_loss_family_rows_are_registered():
+    """Issue #13's rows: a gamma per class tuned by inner CV, and the effective-number alpha."""
+    from focalboost.bench import methods
+
+    rows = {m.name: m for m in methods.all_methods()}
+    asym, effnum = rows["lgbm_focal_asym_tuned"], rows["lgbm_focal_effnum"]
+    assert asym.binary_only
+    assert asym.tuned
+    assert effnum.binary_only
+    assert not effnum.tuned
+    y = np.array([0] * 90 + [1] * 10)
+    search, _ = asym.build("binary", y, methods.QUICK_CONFIG)
+    pairs = search.param_grid["gamma"]
+    assert (4.0, 0.0) in pairs
+    assert (2.0, 1.0) in pairs
+    assert len(pairs) == 4
+    est, _ = effnum.build("binary", y, methods.Config())
+    assert est.alpha == "effective_number"

@@ -5,12 +5,8 @@ function that returns an unfitted estimator (and keyword arguments for
 ``fit``) for one training fold.  Focal-loss rows are declared with
 :func:`focal_row`; a row tuned by inner cross-validation only needs a
 ``grid`` function, so a new tuned variant is a few lines in
-:func:`lightgbm_rows` or :func:`xgboost_rows`, e.g.::
-
-    def asymmetric_grid(task, cfg):
-        return {"gamma": [(g0, g1) for g0 in cfg.gammas for g1 in cfg.gammas]}
-
-    focal_row("lgbm_focal_asym_tuned", "lightgbm", grid=asymmetric_grid, binary_only=True)
+:func:`lightgbm_rows` or :func:`xgboost_rows`, as ``lgbm_focal_asym_tuned``
+(a ``γ`` per class, :func:`asymmetric_gamma_grid`) shows.
 """
 
 from __future__ import annotations
@@ -36,6 +32,7 @@ __all__ = [
     "Config",
     "Method",
     "all_methods",
+    "asymmetric_gamma_grid",
     "calibration_supported",
     "focal_row",
     "gamma_alpha_grid",
@@ -71,6 +68,9 @@ class Config:
     min_leaf: str = "scaled"
     leaf_reference_rows: int = 80
     gammas: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0)
+    #: grid of lgbm_focal_asym_tuned: γ of the negative class x γ of the positive class
+    asym_gammas_neg: tuple[float, ...] = (0.5, 2.0, 4.0)
+    asym_gammas_pos: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
     alphas: tuple[Any, ...] = (None, "balanced")
     binary_alphas: tuple[float, ...] = (0.25, 0.75)
     inner_folds: int = 3
@@ -84,6 +84,8 @@ QUICK_CONFIG = Config(
     gammas=(1.0, 2.0),
     alphas=(None, "balanced"),
     binary_alphas=(),
+    asym_gammas_neg=(2.0, 4.0),
+    asym_gammas_pos=(0.0, 1.0),
 )
 
 Builder = Callable[[str, np.ndarray, Config], tuple[Any, dict]]
@@ -178,6 +180,16 @@ def gamma_alpha_grid(task: str, cfg: Config) -> dict[str, list]:
     """``gamma`` x ``alpha`` grid of the ``*_focal_tuned`` rows."""
     alphas = list(cfg.alphas) + (list(cfg.binary_alphas) if task == "binary" else [])
     return {"gamma": list(cfg.gammas), "alpha": alphas}
+
+
+def asymmetric_gamma_grid(task: str, cfg: Config) -> dict[str, list]:
+    """``(γ_0, γ_1)`` grid of ``lgbm_focal_asym_tuned``: the asymmetric focal loss.
+
+    A larger ``γ`` on the plentiful, mostly easy negatives than on the rare
+    positives is the usual choice (Ridnik et al., ICCV 2021); the grid has both
+    orders and the symmetric pairs.
+    """
+    return {"gamma": [(g0, g1) for g0 in cfg.asym_gammas_neg for g1 in cfg.asym_gammas_pos]}
 
 
 def tuned(est: Any, grid: dict[str, list], task: str, cfg: Config) -> GridSearchCV:
@@ -339,6 +351,9 @@ def lightgbm_rows() -> list[Method]:
         Method("lgbm_balanced", "lightgbm", _lgbm_balanced),
         focal_row("lgbm_focal", "lightgbm", calibration="focal"),
         focal_row("lgbm_focal_tuned", "lightgbm", grid=gamma_alpha_grid),
+        focal_row("lgbm_focal_asym_tuned", "lightgbm", grid=asymmetric_gamma_grid,
+                  binary_only=True),
+        focal_row("lgbm_focal_effnum", "lightgbm", alpha="effective_number", binary_only=True),
         focal_row("lgbm_focal_raw", "lightgbm", calibration=None, kind="calibration"),
     ]
     for cal in CALIBRATION_VARIANTS:
