@@ -10,6 +10,7 @@ in the log-space form the library and the graph use.
 
 from __future__ import annotations
 
+import copy
 import functools
 
 import numpy as np
@@ -142,18 +143,22 @@ def mp_binary_posterior(z: float, gamma: float, a_pos: float, a_neg: float):
 
 
 def mp_softmax_posterior(z, gamma: float, alpha):
-    """``η_k ∝ h(p_k) / α_k`` with ``p = softmax(z)``, ``1 - p_k`` summed from the others."""
+    """``η_k ∝ h(p_k) / α_k`` with ``p = softmax(z)``, from ``S_k = Σ_{j≠k} e^{z_j - z_k}``.
+
+    ``p_k = 1 / (1 + S_k)``, ``1 - p_k = S_k / (1 + S_k)``, ``-log p_k = log1p(S_k)``:
+    no cancellation however close ``p_k`` is to 1.
+    """
     with mpmath.workdps(60):
         g = mpmath.mpf(gamma)
-        e = [mpmath.exp(mpmath.mpf(v) - max(z)) for v in z]
-        total = mpmath.fsum(e)
+        zz = [mpmath.mpf(v) for v in z]
         w = []
-        for k, ek in enumerate(e):
-            p, rest = ek / total, mpmath.fsum(e[:k] + e[k + 1:]) / total
-            r = -mpmath.log(p) / rest
+        for k, zk in enumerate(zz):
+            s = mpmath.fsum(mpmath.exp(zj - zk) for j, zj in enumerate(zz) if j != k)
+            p, rest = 1 / (1 + s), s / (1 + s)
+            r = mpmath.log1p(s) / rest
             w.append(p / (rest**g * (1 + g * p * r)) / alpha[k])
-        s = mpmath.fsum(w)
-        return [v / s for v in w]
+        total = mpmath.fsum(w)
+        return [v / total for v in w]
 
 
 def shift_margins(model, shift) -> None:
@@ -215,6 +220,48 @@ def test_extreme_margins(booster, n_classes, sign):
         small = np.argmin(eta)
         assert eta[small] < 1e-12  # a real tail, far beyond float32's reach
         assert abs(proba[i, small] - eta[small]) <= 1e-4 * eta[small]
+
+
+def margins_in(onx: onnx.ModelProto) -> onnx.ModelProto:
+    """The graph after the trees: the tree ensemble removed, its margins a graph input."""
+    onx = copy.deepcopy(onx)
+    (tree,) = [n for n in onx.graph.node if n.op_type == "TreeEnsembleRegressor"]
+    features = {i.name for i in onx.graph.input}
+    kept = [n for n in onx.graph.node if n is not tree and not set(n.input) & features]
+    del onx.graph.node[:]
+    onx.graph.node.extend(kept)
+    del onx.graph.input[:]
+    onx.graph.input.append(
+        onnx.helper.make_tensor_value_info(tree.output[0], onnx.TensorProto.FLOAT, [None, None]))
+    return onx
+
+
+@pytest.mark.parametrize(("n_classes", "gamma"), [(2, 2.0), (2, 0.5), (3, 2.0), (3, 0.5)])
+def test_focal_map_in_the_graph_against_mpmath(n_classes, gamma):
+    """The graph's focal map on given margins, up to 3e4 (binary) and spreads of 1,000 (3-class)."""
+    X, y, X_test, _ = data(n_classes)
+    alpha = 0.25 if n_classes == 2 else [1.0, 2.0, 0.5]
+    model = focal("lightgbm", gamma=gamma, alpha=alpha, n_estimators=3).fit(X, y)
+    onx = margins_in(fonnx.to_onnx(model, X_test[:1], options={"zipmap": False}))
+    if n_classes == 2:
+        z = np.array([0.0, 1e-9, 0.5, 2.0, 8.0, 16.6, 30.0, 40.0, 100.0, 700.0, 3e4])
+        z = np.concatenate([z, -z]).reshape(-1, 1).astype(np.float32)
+    else:
+        rng = np.random.default_rng(0)
+        z = np.concatenate([rng.normal(size=(10, 3)) * s for s in (0.1, 1, 5, 20, 40, 300)])
+        z = z.astype(np.float32)
+    sess = session(onx)
+    _, proba = sess.run(None, {sess.get_inputs()[0].name: z})
+    loss = model.loss_
+    for row, p in zip(z.astype(np.float64), proba, strict=True):
+        if n_classes == 2:
+            eta = mp_binary_posterior(row[0], gamma, loss._a_pos, loss._a_neg)
+        else:
+            eta = mp_softmax_posterior(list(row), gamma, loss.class_weights(3))
+        eta = np.array([float(v) for v in eta])
+        normal = eta > 1e-300  # below, float64 has no relative precision left
+        assert np.all(np.abs(p - eta)[normal] <= 1e-12 * eta[normal])
+        assert np.all(np.abs(p - eta)[~normal] <= 1e-300)
 
 
 # ---------------------------------------------------------------------------- float64 / float32
@@ -393,3 +440,17 @@ def test_graph_is_valid_onnx():
     assert opsets[""] >= fonnx.MIN_OPSET
     with pytest.raises(RuntimeError, match=r"'ai\.onnx\.ml'"):
         fonnx.to_onnx(model, data(3)[0][:1], target_opset={"": 17, "ai.onnx.ml": 1})
+    with pytest.raises(RuntimeError, match="opset 13 or more"):
+        fonnx.to_onnx(model, data(3)[0][:1], target_opset={"": 12, "ai.onnx.ml": 3})
+
+
+def test_lowest_opset():
+    """At opset 13 (ReduceMax takes its axes as an attribute) the graph gives the same."""
+    model = fitted("xgboost", 3, "sigmoid")
+    _, _, X_test, _ = data(3)
+    onx = fonnx.to_onnx(model, X_test[:1], options={"zipmap": False},
+                        target_opset={"": fonnx.MIN_OPSET, "ai.onnx.ml": fonnx.MIN_ML_OPSET})
+    assert {o.domain: o.version for o in onx.opset_import}[""] == fonnx.MIN_OPSET
+    label, proba = run(onx, X_test)
+    assert np.abs(proba - model.predict_proba(X_test)).max() <= TOL
+    assert_array_equal(label, model.predict(X_test))
