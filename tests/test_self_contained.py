@@ -427,3 +427,17 @@ def test_lightgbm_random_forest_mode_is_refused_clearly():
     for kw in ({"boosting_type": "rf"}, {"boosting": "random_forest"}):
         with pytest.raises(ValueError, match="random-forest mode refuses an init score"):
             FocalLGBMClassifier(**kw, bagging_freq=1, bagging_fraction=0.5, verbose=-1).fit(X, y)
+
+
+def test_xgboost_fold_beyond_the_logistic_intercept_range_keeps_the_margin():
+    """XGBoost clamps binary:logistic's base_score to [1e-6, 1 - 1e-6] (margins +-13.8)."""
+    X, y = data(2, seed=7)
+    for z0 in (-15.0, 16.0):
+        booster = xgb.train({"base_score": 0.0, "disable_default_eval_metric": 1, "nthread": 1},
+                            xgb.DMatrix(X, y, base_margin=np.full(len(y), z0)), 3,
+                            obj=fl_xgb.FocalObjective(BinaryFocalLoss(gamma=0.0)))
+        before = booster.predict(xgb.DMatrix(X, base_margin=np.full(len(y), z0)),
+                                 output_margin=True)
+        with pytest.warns(UserWarning, match="beyond XGBoost's binary:logistic intercept"):
+            fl_xgb.fold_init_score(booster, z0)
+        assert_allclose(booster.predict(xgb.DMatrix(X), output_margin=True), before, atol=1e-5)

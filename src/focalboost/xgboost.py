@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,8 @@ MULTILABEL_METRIC_NAMES: dict[str, str] = {
 #: tested with (it hooks its eval metrics in there, see FocalXGBClassifier._configure_fit)
 TESTED_XGBOOST = "3.1 and 3.2"
 _CONFIGURE_FIT_PARAMS = ("self", "booster", "params", "feature_weights")
+#: XGBoost clamps a binary:logistic base_score (a probability) to this range
+_LOGISTIC_INTERCEPT_RANGE = (1e-6, 1.0 - 1e-6)
 
 
 class FocalObjective(FocalObjectiveBase):
@@ -269,15 +272,21 @@ def fold_init_score(booster: xgb.Booster, init_score: float | np.ndarray) -> xgb
             f"booster), got {np.asarray(init_score).tolist()!r}."
         )
     if n_classes <= 1:
-        # binary:logistic keeps its intercept as a float32 probability (one per label)
+        # binary:logistic keeps its intercept as a float32 probability (one per label) and
+        # clamps it to [1e-6, 1 - 1e-6]: margins beyond about +-13.8 would be cut there
         p = expit(z0)
-        if not np.all((p.astype(np.float32) > 0.0) & (p.astype(np.float32) < 1.0)):
-            raise ValueError(
-                f"init_score {z0.tolist()!r} is beyond what XGBoost's binary:logistic intercept "
-                "(a float32 probability) can hold; one class has almost no weight."
-            )
-        base = float(p[0]) if width == 1 else [float(v) for v in p]
-        booster.set_param({"objective": "binary:logistic", "base_score": base})
+        if np.all((p >= _LOGISTIC_INTERCEPT_RANGE[0]) & (p <= _LOGISTIC_INTERCEPT_RANGE[1])):
+            base = float(p[0]) if width == 1 else [float(v) for v in p]
+            booster.set_param({"objective": "binary:logistic", "base_score": base})
+        else:  # keep the margin itself: the identity link of reg:squarederror holds any value
+            warnings.warn(
+                f"init_score {z0.tolist()} lies beyond XGBoost's binary:logistic intercept "
+                "(probability clamped to [1e-6, 1 - 1e-6]), so the booster keeps the custom "
+                "objective's identity link: its margins include the init score, but a plain "
+                "xgboost.XGBClassifier loading the file would read margins as probabilities.",
+                UserWarning, stacklevel=2)
+            base = float(z0[0]) if width == 1 else [float(v) for v in z0]
+            booster.set_param({"objective": "reg:squarederror", "base_score": base})
     else:
         booster.set_param({"objective": "multi:softprob", "num_class": n_classes,
                            "base_score": [float(v) for v in z0]})
