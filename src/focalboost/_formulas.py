@@ -248,9 +248,11 @@ def log_f(u, gamma):
     return gamma * log_q - log_p + log1p(gamma * p * ratio)
 
 
-#: The row functions that focalboost._kernels compiles, callees first.
+#: The row functions that focalboost._kernels compiles, callees first.  The
+#: primitives above are not among them: the kernels bind those names to
+#: focalboost._vmath (a compiled copy of ``log1p_01_inv`` here would call
+#: libm's scalar ``log1p`` and stop every loop's vectorisation).
 ROW_FUNCTIONS = (
-    log1p_01_inv,
     margin_terms,
     pow_q,
     binary_row,

@@ -86,6 +86,8 @@ def _compile_row_functions() -> dict:
         "FISHER": FISHER,
     }
     for fn in F.ROW_FUNCTIONS:
+        if fn.__name__ in env:
+            raise RuntimeError(f"row function {fn.__name__!r} would shadow a primitive")
         clone = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
         clone.__qualname__ = fn.__qualname__
         clone.__module__ = fn.__module__
