@@ -216,3 +216,54 @@ def test_compiled_row_functions_use_the_vectorisable_primitives():
     loop(z, y, g, h)
     ir = loop.inspect_llvm(loop.signatures[0])
     assert re.search(r"<\d+ x double>", ir), "the compiled binary row loop is not vectorised"
+
+
+@pytest.mark.parametrize("alpha", [None, 0.25])
+@pytest.mark.parametrize("mode", ["EXACT", "POSITIVE", "IRLS"])
+def test_the_gamma_zero_kernels_give_the_general_kernels_bits(mode, alpha):
+    """At γ = 0 the gradient runs a kernel without ``log1p``; it must change no bit.
+
+    Both backends: the general kernel, called with ``γ = 0``, against the
+    ``γ = 0`` kernel, on margins out to ±1e6, float64 and float32 outputs.
+    """
+    from focalboost import _formulas, _kernels
+
+    rng = np.random.default_rng(5)
+    z = np.concatenate([MARGINS, -MARGINS, rng.normal(0.0, 8.0, 4000)])
+    y = (rng.random(z.size) < 0.3).astype(np.float64)
+    w = np.empty(0)
+    a_pos, a_neg = (1.0, 1.0) if alpha is None else (2 * alpha, 2 * (1 - alpha))
+    m = getattr(_formulas, mode)
+    for module in (_formulas, _kernels):
+        for dtype in (np.float64, np.float32):
+            out = {}
+            for name in ("binary_grad_hess", "binary_grad_hess_logistic"):
+                g, h = np.empty(z.size, dtype), np.empty(z.size, dtype)
+                bad = getattr(module, name)(z, y, w, a_pos, a_neg, 0.0, 0.0, 0, m, g, h)
+                assert bad == 0
+                out[name] = (g, h)
+            for general, fast in zip(out["binary_grad_hess"], out["binary_grad_hess_logistic"],
+                                     strict=True):
+                np.testing.assert_array_equal(fast, general, strict=True)
+
+
+def test_gamma_zero_uses_the_kernel_without_the_logarithm(monkeypatch):
+    """The loss object picks the ``γ = 0`` kernel for ``γ = 0`` only (both classes)."""
+    from focalboost import _formulas
+
+    calls = []
+    for name in ("binary_grad_hess", "binary_grad_hess_logistic", "binary_grad_hess_fisher"):
+        original = getattr(_formulas, name)
+        monkeypatch.setattr(_formulas, name,
+                            lambda *a, _n=name, _f=original: calls.append(_n) or _f(*a))
+    y, z = np.array([0.0, 1.0]), np.array([0.3, -0.2])
+    for loss, expected in [
+        (BinaryFocalLoss(gamma=0.0), "binary_grad_hess_logistic"),
+        (BinaryFocalLoss(gamma=0.0, alpha=0.3, hessian="exact"), "binary_grad_hess_logistic"),
+        (BinaryFocalLoss(gamma=(0.0, 1.0)), "binary_grad_hess"),
+        (BinaryFocalLoss(gamma=2.0), "binary_grad_hess"),
+        (BinaryFocalLoss(gamma=0.0, hessian="fisher"), "binary_grad_hess_fisher"),
+    ]:
+        calls.clear()
+        loss.gradient_hessian(y, z)
+        assert calls[0] == expected, loss  # (the NumPy fisher kernel calls the general one)

@@ -599,8 +599,14 @@ class BinaryFocalLoss(_FocalLossBase):
         a_pos, a_neg, g_pos, g_neg = self._a_pos, self._a_neg, self._g_pos, self._g_neg
         ig, mode = _int_gamma(g_pos, g_neg), self._mode
 
-        # fisher has its own kernel: the loop of the other modes stays as it is
-        name = "binary_grad_hess_fisher" if mode == F.FISHER else "binary_grad_hess"
+        # fisher has its own kernel: the loop of the other modes stays as it is;
+        # at gamma = 0 a kernel without the logarithm gives the same bits
+        if mode == F.FISHER:
+            name = "binary_grad_hess_fisher"
+        elif ig == 0:
+            name = "binary_grad_hess_logistic"
+        else:
+            name = "binary_grad_hess"
 
         def rows(kernel, lo, hi):
             return kernel(z[lo:hi], y[lo:hi], w[lo:hi], a_pos, a_neg, g_pos, g_neg, ig, mode,
