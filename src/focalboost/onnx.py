@@ -719,13 +719,23 @@ def _xgboost_view(model: Any) -> Any:
     """A plain XGBClassifier with a copy of the booster (binary:logistic or multi:softprob).
 
     The copy has no feature names: onnxmltools reads split features from the
-    tree dump, as ``f<index>`` when the booster has no names.
+    tree dump, as ``f<index>`` when the booster has no names.  Its
+    ``base_score`` is set to the neutral 0.5: only the converter's tree nodes
+    are kept (the intercept comes from :func:`_xgboost_intercept`), and a
+    booster whose init score lies beyond the logistic intercept's range keeps
+    a margin there under ``reg:squarederror``, which the converter refuses
+    (and would pass through ``log(1 / p - 1)``); the view declares
+    ``binary:logistic`` then, which does not change the trees.
     """
     import xgboost as xgb
 
     view = xgb.XGBClassifier()
     view.load_model(bytearray(model.get_booster().save_raw("ubj")))
     view.get_booster().feature_names = None
+    neutral: dict[str, Any] = {"base_score": 0.5}
+    if model.n_classes_ == 2:  # an identity-link booster (extreme init score) reads as binary
+        neutral["objective"] = view.objective = "binary:logistic"
+    view.get_booster().set_param(neutral)
     return view
 
 
