@@ -302,9 +302,8 @@ def test_catboost_frame_turns_missing_categories_into_a_level():
 
 
 def test_plot_styles_are_distinct_within_a_booster_and_shared_across_boosters():
-    from focalboost.bench.plots import STYLES, style
-
     from focalboost.bench.methods import catboost_rows, lightgbm_rows, xgboost_rows
+    from focalboost.bench.plots import STYLES, style
 
     assert len(set(STYLES)) == len(STYLES) == 56
     # every row the suite knows, CatBoost's too: catboost is an optional install

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import shap
 import xgboost as xgb
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal, assert_equal
 from scipy.special import expit, softmax
 from sklearn.datasets import make_classification
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
@@ -374,6 +374,26 @@ def test_xgboost_fold_init_score_on_native_boosters():
 
 
 # ---------------------------------------------------------------- the sidecar
+
+
+def test_load_model_on_an_instance_loads_into_it(fitted, tmp_path):
+    """``clf = XGBClassifier(); clf.load_model(path)`` loads in place; ours must too."""
+    booster, model, X, _ = fitted
+    path = tmp_path / ("m.txt" if booster == "lightgbm" else "m.json")
+    model.save_model(path)
+    fresh = type(model)(gamma=0.5)  # parameters that differ from the saved ones
+    returned = fresh.load_model(path)
+    assert returned is fresh
+    assert_equal(fresh.get_params(), model.get_params())  # NaN (missing) equals NaN here
+    assert_array_equal(fresh.predict_proba(X), model.predict_proba(X))
+    assert_array_equal(fresh.predict(X), model.predict(X))
+    by_class = type(model).load_model(path)  # the class-level constructor still works
+    assert isinstance(by_class, type(model))
+    assert by_class is not fresh
+    assert_array_equal(by_class.predict_proba(X), model.predict_proba(X))
+    other = FocalXGBClassifier() if booster == "lightgbm" else FocalLGBMClassifier()
+    with pytest.raises(ValueError, match=f"holds a {type(model).__name__}"):
+        other.load_model(path)
 
 
 @pytest.mark.parametrize("booster", BOOSTERS)

@@ -10,6 +10,7 @@ and persistence of the focal state.
 
 from __future__ import annotations
 
+import functools
 import json
 import numbers
 from collections.abc import Mapping
@@ -265,6 +266,28 @@ def _label_values(value: Any, n_labels: int, name: str, ok, allowed: str):
             f"({n_labels}), {allowed}; got {value!r}."
         )
     return values
+
+
+class _class_or_instance_method:  # lower case: a decorator, like classmethod
+    """A method that receives both the class and the instance (``None`` on the class).
+
+    ``XGBClassifier().load_model(path)`` loads into the instance, while a
+    class-level constructor reads better as ``Cls.load_model(path)``; this
+    lets one ``load_model`` serve both idioms.
+    """
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        functools.update_wrapper(self, func)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        cls = type(obj) if objtype is None else objtype
+
+        @functools.wraps(self.func)
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            return self.func(cls, obj, *args, **kwargs)
+
+        return bound
 
 
 class FocalClassifierMixin:
@@ -535,12 +558,16 @@ class FocalClassifierMixin:
         self._save_booster(path)
         Path(str(path) + _SIDECAR_SUFFIX).write_text(json.dumps(self._focal_state(), indent=1))
 
-    @classmethod
-    def load_model(cls, path: str | Path):
+    @_class_or_instance_method
+    def load_model(cls, self, path: str | Path):
         """Rebuild a fitted estimator from :meth:`save_model` files.
 
-        Predictions (``decision_function``, ``predict_proba``, ``predict``) are
-        identical to those of the saved estimator.
+        Called on the class (``FocalXGBClassifier.load_model(path)``) it
+        returns a new estimator; called on an instance
+        (``clf = FocalXGBClassifier(); clf.load_model(path)``, the idiom of
+        ``XGBClassifier``) it loads into that instance, parameters included,
+        and returns it.  Predictions (``decision_function``, ``predict_proba``,
+        ``predict``) are identical to those of the saved estimator.
         """
         path = Path(path)
         sidecar = Path(str(path) + _SIDECAR_SUFFIX)
@@ -556,7 +583,7 @@ class FocalClassifierMixin:
             raise ValueError(
                 f"{path} holds a {state['estimator']}; load it with that class, not {cls.__name__}."
             )
-        est = cls(**state["params"])
+        est = cls(**state["params"]) if self is None else self.set_params(**state["params"])
         est._restore_focal_state(state)
         # version 1 booster files lack the init score: fold it in on loading
         est._load_booster(path, fold=version == 1)
