@@ -212,7 +212,7 @@ def test_init_score_matches_single_machine(client, kind, alpha):
     _, y_enc, weight, totals, counts = dm._focal_prepare_dask(dX, dy, dw)
     z_dask = dm._init_score_from_totals(totals, counts)
     lm = local_cls(alpha=alpha, **extra)
-    y_local, w_local = lm._focal_prepare(y, w)
+    y_local, w_local, _ = lm._focal_prepare(y, w)
     z_local = lm._init_score_for(y_local, w_local)
     np.testing.assert_allclose(z_dask, z_local, rtol=0, atol=1e-9)
     if n_classes == 2:
@@ -329,6 +329,11 @@ def test_bad_calibration_and_class_weight(client):
             cls(hessian="fisher").fit(dX3, dy3)
     with pytest.raises(NotImplementedError, match="balanced"):
         FocalDaskLGBMClassifier(class_weight="balanced", verbose=-1).fit(dX, dy)
+    for model in (FocalDaskLGBMClassifier(is_unbalance=True, verbose=-1),
+                  FocalDaskLGBMClassifier(scale_pos_weight=2.0, verbose=-1),
+                  FocalDaskXGBClassifier(scale_pos_weight=2.0)):
+        with pytest.raises(ValueError, match="scale_pos_weight / is_unbalance"):
+            model.fit(dX, dy)  # not silently ignored
 
 
 @pytest.mark.parametrize("kind", ["lgbm", "xgb"])

@@ -461,3 +461,125 @@ def test_xgboost_fold_beyond_the_logistic_intercept_range_keeps_the_margin():
         with pytest.warns(UserWarning, match="beyond XGBoost's binary:logistic intercept"):
             fl_xgb.fold_init_score(booster, z0)
         assert_allclose(booster.predict(xgb.DMatrix(X), output_margin=True), before, atol=1e-5)
+
+
+# ---------------------------------------------------------------- binary label weights
+
+
+@pytest.mark.parametrize("kw", [{"scale_pos_weight": 3.0}, {"is_unbalance": True}])
+def test_lightgbm_label_weight_parameters_act_as_in_the_builtin_objective(kw):
+    """scale_pos_weight / is_unbalance were silently ignored (a custom objective never reads them).
+
+    1,600 negatives and 400 positives: is_unbalance's weight n_neg / n_pos = 4
+    is exact in float32, LightGBM's row-weight type (another ratio rounds, and
+    a near-tie split can then go the other way).
+    """
+    X, y = data(2, n=4000, seed=1)
+    rows = np.r_[np.flatnonzero(y == 0)[:1600], np.flatnonzero(y == 1)[:400]]
+    X, y = X[rows], y[rows]
+    X_new, _ = data(2, n=500, seed=2)
+    base = {**LGB_KW, "n_estimators": 50}
+    ours = FocalLGBMClassifier(gamma=0.0, alpha=None, **base, **kw).fit(X, y)
+    ref = lgb.LGBMClassifier(objective="binary", **base, **kw).fit(X, y)
+    unweighted = FocalLGBMClassifier(gamma=0.0, alpha=None, **base).fit(X, y)
+    assert np.abs(ours.predict_proba(X_new) - unweighted.predict_proba(X_new)).max() > 0.1
+    assert_allclose(ours.decision_function(X_new), ref.booster_.predict(X_new, raw_score=True),
+                    rtol=0, atol=1e-6)
+
+
+def test_xgboost_scale_pos_weight_weights_the_positive_rows():
+    """XGBoost's built-in objective scales the positives' gradients; ours weights those rows.
+
+    The oracle is the built-in objective with the same row weights (XGBoost's
+    own ``scale_pos_weight`` leaves the weighted quantile sketch unweighted,
+    so its split candidates differ slightly).
+    """
+    X, y = data(2, seed=1)
+    X_new, _ = data(2, n=500, seed=2)
+    base = {**XGB_KW, "n_estimators": 50}
+    ours = FocalXGBClassifier(gamma=0.0, alpha=None, scale_pos_weight=3.0, **base).fit(X, y)
+    ref = xgb.XGBClassifier(objective="binary:logistic", **base)
+    ref.fit(X, y, sample_weight=np.where(y == 1, 3.0, 1.0))
+    unweighted = FocalXGBClassifier(gamma=0.0, alpha=None, **base).fit(X, y)
+    assert np.abs(ours.predict_proba(X_new) - unweighted.predict_proba(X_new)).max() > 0.1
+    assert_allclose(ours.predict_proba(X_new), ref.predict_proba(X_new), rtol=0, atol=2e-3)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), "x"])
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_bad_scale_pos_weight_raises_naming_it(booster, bad):
+    X, y = data(2)
+    with pytest.raises(ValueError, match=r"scale_pos_weight must be a finite number > 0"):
+        focal(booster, scale_pos_weight=bad).fit(X, y)
+
+
+def test_lightgbm_refuses_is_unbalance_with_scale_pos_weight():
+    X, y = data(2)
+    with pytest.raises(ValueError, match="either is_unbalance=True or scale_pos_weight"):
+        focal("lightgbm", is_unbalance=True, scale_pos_weight=2.0).fit(X, y)
+
+
+def test_multilabel_scale_pos_weight_points_to_alpha():
+    X, _ = data(2)
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)
+    with pytest.raises(ValueError, match=r"scale_pos_weight.*pass alpha"):
+        focal("xgboost", scale_pos_weight=2.0).fit(X, Y)
+
+
+# ---------------------------------------------------------------- continued training
+
+
+def _other_balance(n_classes):
+    """A second batch with a different class balance (its own init score differs)."""
+    X, y = make_classification(
+        n_samples=1500, n_features=8, n_informative=5, n_classes=n_classes,
+        n_clusters_per_class=1, weights=[0.97] if n_classes == 2 else [0.9, 0.05],
+        random_state=7)
+    return X, y
+
+
+@pytest.mark.parametrize("source", ["estimator", "plain booster", "file"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_xgboost_continued_training_keeps_the_models_intercept(n_classes, source, tmp_path):
+    """``fit(X_new, y_new, xgb_model=prev)`` continues ``prev``, as in XGBClassifier.
+
+    One round at a negligible learning rate must leave the margins where they
+    were; the new batch's own init score replaced the intercept before (every
+    margin moved by the difference of the two init scores).
+    """
+    X, y = data(n_classes)
+    XB, yB = _other_balance(n_classes)
+    if source == "plain booster":
+        prev = plain("xgboost").fit(X, y)
+        want = prev.predict(X, output_margin=True)
+        start = prev.get_booster()
+    else:
+        prev = focal("xgboost").fit(X, y)
+        want = prev.decision_function(X)
+        start = prev
+        if source == "file":
+            start = tmp_path / "prev.json"
+            prev.save_model(start)
+    fresh_start = focal("xgboost").fit(XB, yB).init_score_
+    prev_start = np.asarray(getattr(prev, "init_score_", 0.0))
+    assert np.abs(np.asarray(fresh_start) - prev_start).max() > 0.3  # the batches differ
+    more = focal("xgboost", n_estimators=1, learning_rate=1e-9).fit(XB, yB, xgb_model=start)
+    assert_allclose(more.decision_function(X), want, rtol=0, atol=1e-6)
+    assert more.get_booster().num_boosted_rounds() == prev.get_booster().num_boosted_rounds() + 1
+
+
+def test_xgboost_multilabel_continued_training_keeps_the_intercepts():
+    X, _ = data(2)
+    Y = np.column_stack([X[:, 0] > 0.5, X[:, 1] > -0.5, X[:, 2] > 1.0]).astype(int)
+    prev = focal("xgboost").fit(X, Y)
+    more = focal("xgboost", n_estimators=1, learning_rate=1e-9).fit(X[:300], Y[:300] * 0 + 1,
+                                                                     xgb_model=prev)
+    assert_allclose(more.decision_function(X), prev.decision_function(X), rtol=0, atol=1e-6)
+
+
+def test_xgboost_continued_training_refuses_another_number_of_outputs():
+    X, y = data(3)
+    prev = focal("xgboost").fit(X, y)
+    X2, y2 = data(2)
+    with pytest.raises(ValueError, match="xgb_model has 3 output"):
+        focal("xgboost").fit(X2, y2, xgb_model=prev)

@@ -83,6 +83,17 @@ def check_sample_weight(sample_weight: ArrayLike | None, n: int, name: str) -> n
     return w
 
 
+def check_scale_pos_weight(value: Any) -> float:
+    """``scale_pos_weight`` as a float: a finite number > 0."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"scale_pos_weight must be a finite number > 0; got {value!r}.")
+    return v
+
+
 def take_rows(X: Any, rows: np.ndarray) -> Any:
     """Rows ``rows`` (integer positions) of an array, DataFrame, Series or sparse matrix."""
     if isinstance(X, (pd.DataFrame, pd.Series)):

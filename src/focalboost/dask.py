@@ -259,6 +259,14 @@ class _FocalDaskMixin(FocalClassifierMixin):
         if isinstance(X, da.Array) and X.ndim == 2 and len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
         check_calibration(self.calibration, 2)  # unknown values fail before any Dask work
+        params = self.get_params()
+        spw = params.get("scale_pos_weight")
+        if (spw is not None and spw != 1) or any(
+                params.get(a) for a in ("is_unbalance", "unbalance", "unbalanced_sets")):
+            raise ValueError(
+                f"{type(self).__name__} does not apply scale_pos_weight / is_unbalance; "
+                "pass sample weights for the positive rows, or alpha."
+            )
         # classes: one distributed unique, computed once
         if isinstance(y, da.Array):
             classes = np.asarray(dask.compute(da.unique(y))[0])

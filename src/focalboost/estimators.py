@@ -316,20 +316,26 @@ class FocalClassifierMixin:
 
     #: whether the booster trains multi-label (n, L) targets natively
     _multilabel_ok = False
+    #: whether the built-in binary objective's starting score counts scale_pos_weight
+    _label_weights_in_init = True
 
     def _focal_prepare(self, y: ArrayLike, sample_weight: ArrayLike | None, X: Any = None):
         """Check ``X``, encode labels and build the loss (the subclass sets the init score).
 
-        Returns ``(y_enc, weight)`` where ``weight`` are the sample weights to hand
-        to the booster (binary per-class ``alpha`` sequences fold their overall
-        scale into it), or None.  A 0/1 indicator matrix ``y`` of shape (n, L)
-        is a multi-label target (see :meth:`_multilabel_prepare`).
+        Returns ``(y_enc, weight, init_weight)`` where ``weight`` are the sample
+        weights to hand to the booster (binary per-class ``alpha`` sequences
+        fold their overall scale into it, ``scale_pos_weight`` / ``is_unbalance``
+        their label weights), or None, and ``init_weight`` those the starting
+        score counts (see :meth:`_binary_label_weights`).  A 0/1 indicator
+        matrix ``y`` of shape (n, L) is a multi-label target (see
+        :meth:`_multilabel_prepare`).
         """
         if X is not None:
             check_n_samples(X, type(self).__name__)
         self.n_labels_ = None
         if _is_multilabel(y):
-            return self._multilabel_prepare(y, sample_weight)
+            Y, weight = self._multilabel_prepare(y, sample_weight)
+            return Y, weight, weight
         y_arr = check_y(y)
         le = LabelEncoder().fit(y_arr)
         y_enc = le.transform(y_arr).astype(np.intp)
@@ -337,7 +343,25 @@ class FocalClassifierMixin:
         scale = self._focal_setup(le, y_enc, weight)
         if scale != 1.0:
             weight = scale * (weight if weight is not None else np.ones(len(y_enc)))
-        return y_enc, weight
+        init_weight = weight
+        label_weights = self._binary_label_weights(y_enc) if len(le.classes_) == 2 else None
+        if label_weights is not None:
+            # the built-in binary objectives scale the rows' gradients and Hessians by
+            # them; a custom objective never reads them, so they go into the row weights
+            rows = np.asarray(label_weights, dtype=np.float64)[y_enc]
+            weight = rows if weight is None else weight * rows
+            if self._label_weights_in_init:
+                init_weight = weight
+        return y_enc, weight, init_weight
+
+    def _binary_label_weights(self, y_enc: np.ndarray) -> tuple[float, float] | None:
+        """Weights of (class 0, class 1) rows from the booster's binary-objective parameters.
+
+        LightGBM's ``scale_pos_weight`` / ``is_unbalance`` and XGBoost's
+        ``scale_pos_weight`` act in their built-in binary objectives; None when
+        they are at their defaults.
+        """
+        return None
 
     def _focal_setup(self, le: LabelEncoder, y_enc: np.ndarray, weight: np.ndarray | None) -> float:
         """Adopt the classes of ``le``, resolve ``alpha``, build the loss.
@@ -381,6 +405,12 @@ class FocalClassifierMixin:
         self._label_dtype = np.asarray(y).dtype  # predict returns labels of this dtype
         Y = np.asarray(y).astype(np.float64)
         n, n_labels = Y.shape
+        if self._binary_label_weights(np.zeros(1, dtype=np.intp)) is not None:
+            raise ValueError(
+                "scale_pos_weight weights each positive label of a multi-label target, which "
+                "row weights cannot express; pass alpha (a float in (0, 1) or one per label) "
+                "to weight the positives of each label instead."
+            )
         weight = check_sample_weight(sample_weight, n, "sample_weight")
         check_calibration(self.calibration, 2)
         le = LabelEncoder().fit(np.array([0, 1]))

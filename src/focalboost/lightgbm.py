@@ -62,6 +62,7 @@ from focalboost._objective import (
     broadcast_init_score,
     resolve_metric_names,
 )
+from focalboost._validation import check_scale_pos_weight
 from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
 
 __all__ = [
@@ -456,6 +457,27 @@ feature_names_in_, n_features_in_
 
         return compute_sample_weight(cw, y_enc)
 
+    # LightGBM's binary BoostFromScore averages the labels with the sample weights only
+    _label_weights_in_init = False
+
+    def _binary_label_weights(self, y_enc: np.ndarray) -> tuple[float, float] | None:
+        params = self._other_params
+        spw = params.get("scale_pos_weight", 1.0)
+        unbalance = next((params[a] for a in ("is_unbalance", "unbalance", "unbalanced_sets")
+                          if a in params), False)
+        if unbalance and spw != 1:
+            raise ValueError(  # LightGBM refuses the pair too
+                "set either is_unbalance=True or scale_pos_weight, not both."
+            )
+        if unbalance:
+            # LightGBM's rule: the rarer class is weighted up by the row-count ratio
+            n_pos = int(np.count_nonzero(y_enc == 1))
+            n_neg = len(y_enc) - n_pos
+            return (n_pos / n_neg, 1.0) if n_pos > n_neg else (1.0, n_neg / n_pos)
+        if spw == 1:
+            return None
+        return 1.0, check_scale_pos_weight(spw)
+
     @staticmethod
     def _init_convention(z0: np.ndarray) -> np.ndarray:
         return lightgbm_init_convention(z0)
@@ -531,7 +553,7 @@ feature_names_in_, n_features_in_
                 "LightGBM's random-forest mode refuses an init score, and focal boosting "
                 "starts from the focal-optimal one; use boosting_type='gbdt' or 'dart'."
             )
-        y_enc, weight = self._focal_prepare(y, sample_weight, X)
+        y_enc, weight, init_weight = self._focal_prepare(y, sample_weight, X)
         classes = self.classes_
         self._classes = classes
         self._n_classes = len(classes)
@@ -541,7 +563,7 @@ feature_names_in_, n_features_in_
             self._class_weight = {self._class_map[k]: v for k, v in cw.items()}
         else:
             self._class_weight = cw
-        self.init_score_ = self._init_score_for(y_enc, weight)
+        self.init_score_ = self._init_score_for(y_enc, init_weight)
         self._objective = FocalObjective(self.loss_)
 
         if eval_X is not None or eval_y is not None:

@@ -780,30 +780,6 @@ def _capture_trees(scope: Any, model: Any) -> dict:
     return attrs
 
 
-def _xgboost_intercept(model: Any) -> list[float]:
-    """The intercept XGBoost adds to the trees, in margin space, one value per class tree.
-
-    Asked of XGBoost itself: a booster without trees, with the model's
-    objective and ``base_score``, predicts exactly the margin XGBoost starts
-    its sums from.  (``binary:logistic`` keeps a probability ``p``; XGBoost 3.2
-    turns it into ``-log(1 / p - 1)`` in float32 after clamping ``p`` to
-    ``[1e-6, 1 - 1e-6]``, so the margin is not always ``logit(p)``.)
-    """
-    import xgboost as xgb
-
-    learner = _xgb_config(model.get_booster())["learner"]
-    raw = learner["learner_model_param"]["base_score"]
-    base = json.loads(raw) if raw.strip().startswith("[") else [float(raw)]
-    params: dict[str, Any] = {"objective": learner["objective"]["name"]}
-    if model.n_classes_ > 2:
-        params.update(num_class=model.n_classes_, base_score=[float(v) for v in base])
-    else:
-        params["base_score"] = float(base[0])
-    probe = xgb.DMatrix(np.zeros((1, model.n_features_in_), dtype=np.float32))
-    empty = xgb.train(params, probe, num_boost_round=0)
-    return [float(v) for v in np.ravel(empty.predict(probe, output_margin=True))]
-
-
 def _tree_margins(g: _Graph, model: Any, features: str) -> str:
     """Float32 raw margins (n, 1) or (n, K) of the trees, init score included."""
     if g.container.target_opset_any_domain(_ML) < MIN_ML_OPSET:
@@ -834,7 +810,9 @@ def _tree_margins(g: _Graph, model: Any, features: str) -> str:
         # float32 like XGBoost: its thresholds, leaves and intercept are float32 values
         out["nodes_values"] = thresholds.astype(np.float32).tolist()
         out["target_weights"] = leaves.astype(np.float32).tolist()
-        out["base_values"] = _xgboost_intercept(model)
+        from focalboost.xgboost import booster_intercept
+
+        out["base_values"] = [float(v) for v in np.ravel(booster_intercept(model.get_booster()))]
     return g.op("TreeEnsembleRegressor", features, domain=_ML, version=MIN_ML_OPSET,
                 n_targets=targets, post_transform="NONE", aggregate_function="SUM", **out)
 

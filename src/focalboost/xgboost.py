@@ -61,6 +61,7 @@ from focalboost._objective import (
     broadcast_init_score,
     resolve_metric_names,
 )
+from focalboost._validation import check_scale_pos_weight
 from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
 from focalboost.loss import MultiLabelFocalLoss
 
@@ -101,6 +102,33 @@ TESTED_XGBOOST = "3.1 and 3.2"
 _CONFIGURE_FIT_PARAMS = ("self", "booster", "params", "feature_weights")
 #: XGBoost clamps a binary:logistic base_score (a probability) to this range
 _LOGISTIC_INTERCEPT_RANGE = (1e-6, 1.0 - 1e-6)
+
+
+def booster_intercept(booster: xgb.Booster) -> np.ndarray:
+    """The intercept XGBoost adds to a booster's trees, in margin space (one per output).
+
+    Asked of XGBoost itself: a booster without trees, with ``booster``'s
+    objective and ``base_score``, predicts exactly the margin XGBoost starts
+    its sums from.  (``binary:logistic`` keeps a probability ``p``; XGBoost 3.2
+    turns it into ``-log(1 / p - 1)`` in float32 after clamping ``p`` to
+    ``[1e-6, 1 - 1e-6]``, so the margin is not always ``logit(p)``.)
+    """
+    learner = json.loads(booster.save_config())["learner"]
+    model_param = learner["learner_model_param"]
+    raw = model_param["base_score"]
+    base = [float(v) for v in (json.loads(raw) if raw.strip().startswith("[") else [raw])]
+    n_class = int(model_param.get("num_class", 0))
+    n_target = int(model_param.get("num_target", 1))
+    params: dict[str, Any] = {"objective": learner["objective"]["name"]}
+    if n_class > 1:
+        params["num_class"] = n_class
+    params["base_score"] = base if (n_class > 1 or n_target > 1) else base[0]
+    label = np.zeros((1, n_target) if n_target > 1 else 1, dtype=np.float32)
+    probe = xgb.DMatrix(np.zeros((1, max(int(model_param["num_feature"]), 1)),
+                                 dtype=np.float32), label=label)
+    empty = xgb.train(params, probe, num_boost_round=0)
+    margin = np.asarray(empty.predict(probe, output_margin=True), dtype=np.float64)
+    return margin.reshape(-1)
 
 
 class FocalObjective(FocalObjectiveBase):
@@ -312,7 +340,9 @@ def focal_booster_params(est: Any, params: dict[str, Any]) -> dict[str, Any]:
             f"base_score must be None for {type(est).__name__}: boosting starts from the "
             "focal-optimal init score (see init_score_)."
         )
-    params["base_score"] = 0.0
+    n_labels = getattr(est, "n_labels_", None)
+    # one zero per output of a multi-label model (a loaded one, continued, has as many)
+    params["base_score"] = [0.0] * n_labels if n_labels else 0.0
     if getattr(est, "_focal_classes", None) is not None and est.n_classes_ > 2:
         params["num_class"] = est.n_classes_
     params["disable_default_eval_metric"] = 1
@@ -464,6 +494,31 @@ default="focal"
             self.eval_metric = saved
         return model, self._fit_metric, params, feature_weights
 
+    def _intercept_of(self, xgb_model: Any) -> float | np.ndarray:
+        """The intercept (margin space) of the model ``fit(..., xgb_model=...)`` continues."""
+        if isinstance(xgb_model, xgb.Booster):
+            booster = xgb_model
+        elif hasattr(xgb_model, "get_booster"):
+            booster = xgb_model.get_booster()
+        else:
+            booster = xgb.Booster(model_file=str(xgb_model))
+        z0 = booster_intercept(booster)
+        n_out = self.n_labels_ or (1 if len(self._focal_classes) == 2 else
+                                   len(self._focal_classes))
+        if z0.shape != (n_out,):
+            raise ValueError(
+                f"xgb_model has {z0.size} output(s) and this fit needs {n_out}; continue "
+                "training a model fitted on the same classes or labels."
+            )
+        return float(z0[0]) if n_out == 1 and not self.n_labels_ else z0
+
+    def _binary_label_weights(self, y_enc: np.ndarray) -> tuple[float, float] | None:
+        spw = self.scale_pos_weight
+        if spw is None or spw == 1:
+            return None
+        spw = check_scale_pos_weight(spw)
+        return 1.0, spw
+
     def fit(  # type: ignore[override]
         self,
         X: Any,
@@ -487,8 +542,11 @@ default="focal"
         calibrator on that set instead of by cross-fitting (ignored for
         ``calibration`` in ``("focal", None)``).
         """
-        y_enc, weight = self._focal_prepare(y, sample_weight, X)
-        self.init_score_ = self._init_score_for(y_enc, weight)
+        y_enc, weight, init_weight = self._focal_prepare(y, sample_weight, X)
+        if xgb_model is None:
+            self.init_score_ = self._init_score_for(y_enc, init_weight)
+        else:  # continued training keeps the model's intercept, as XGBClassifier does
+            self.init_score_ = self._intercept_of(xgb_model)
         valid_sets = valid_weights = valid_margins = None
         if eval_set is not None:
             valid_sets, valid_weights, valid_margins = [], [], []
