@@ -52,7 +52,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from focalboost._validation import check_y as _check_y
 from focalboost.calibration import DATA_DRIVEN_CALIBRATIONS, check_calibration, fit_calibrator
-from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
+from focalboost.estimators import FOCAL_PARAMS, UNBALANCE_ALIASES, FocalClassifierMixin
 from focalboost.lightgbm import FocalLGBMClassifier, lightgbm_init_convention
 from focalboost.lightgbm import FocalMetric as LGBMFocalMetric
 from focalboost.lightgbm import FocalObjective as LGBMFocalObjective
@@ -262,7 +262,7 @@ class _FocalDaskMixin(FocalClassifierMixin):
         params = self.get_params()
         spw = params.get("scale_pos_weight")
         if (spw is not None and spw != 1) or any(
-                params.get(a) for a in ("is_unbalance", "unbalance", "unbalanced_sets")):
+                params.get(a) for a in UNBALANCE_ALIASES):
             raise ValueError(
                 f"{type(self).__name__} does not apply scale_pos_weight / is_unbalance; "
                 "pass sample weights for the positive rows, or alpha."

@@ -268,6 +268,10 @@ def _label_values(value: Any, n_labels: int, name: str, ok, allowed: str):
     return values
 
 
+#: LightGBM's names of ``is_unbalance`` (read by FocalLGBMClassifier, refused by the Dask ones)
+UNBALANCE_ALIASES = ("is_unbalance", "unbalance", "unbalanced_sets")
+
+
 class _class_or_instance_method:  # lower case: a decorator, like classmethod
     """A method that receives both the class and the instance (``None`` on the class).
 
@@ -405,7 +409,7 @@ class FocalClassifierMixin:
         self._label_dtype = np.asarray(y).dtype  # predict returns labels of this dtype
         Y = np.asarray(y).astype(np.float64)
         n, n_labels = Y.shape
-        if self._binary_label_weights(np.zeros(1, dtype=np.intp)) is not None:
+        if self._binary_label_weights(np.array([0, 1], dtype=np.intp)) is not None:
             raise ValueError(
                 "scale_pos_weight weights each positive label of a multi-label target, which "
                 "row weights cannot express; pass alpha (a float in (0, 1) or one per label) "

@@ -63,7 +63,7 @@ from focalboost._objective import (
     resolve_metric_names,
 )
 from focalboost._validation import check_scale_pos_weight
-from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
+from focalboost.estimators import FOCAL_PARAMS, UNBALANCE_ALIASES, FocalClassifierMixin
 
 __all__ = [
     "FocalLGBMClassifier",
@@ -463,8 +463,7 @@ feature_names_in_, n_features_in_
     def _binary_label_weights(self, y_enc: np.ndarray) -> tuple[float, float] | None:
         params = self._other_params
         spw = params.get("scale_pos_weight", 1.0)
-        unbalance = next((params[a] for a in ("is_unbalance", "unbalance", "unbalanced_sets")
-                          if a in params), False)
+        unbalance = next((params[a] for a in UNBALANCE_ALIASES if a in params), False)
         if unbalance and spw != 1:
             raise ValueError(  # LightGBM refuses the pair too
                 "set either is_unbalance=True or scale_pos_weight, not both."

@@ -721,7 +721,8 @@ def _xgboost_view(model: Any) -> Any:
     The copy has no feature names: onnxmltools reads split features from the
     tree dump, as ``f<index>`` when the booster has no names.  Its
     ``base_score`` is set to the neutral 0.5: only the converter's tree nodes
-    are kept (the intercept comes from :func:`_xgboost_intercept`), and a
+    are kept (the intercept comes from
+    :func:`focalboost.xgboost.booster_intercept`), and a
     booster whose init score lies beyond the logistic intercept's range keeps
     a margin there under ``reg:squarederror``, which the converter refuses
     (and would pass through ``log(1 / p - 1)``); the view declares
