@@ -387,3 +387,30 @@ def test_xgb_named_eval_metric_is_computed_on_probabilities(client):
     local = m.to_local()
     want = log_loss(y, local.predict_proba(X), labels=local.classes_)
     assert curve["mlogloss"][-1] == pytest.approx(want, abs=1e-6)
+
+
+def test_lgbm_metric_names_and_callables_see_probabilities(client):
+    """metric="multi_logloss" and a callable on Dask: the focal map's probabilities.
+
+    Before, the name went to LightGBM, which computed it on raw margins, and the
+    callable got margins (FocalLGBMClassifier gives both probabilities).
+    """
+    from sklearn.metrics import log_loss
+
+    X, y, w = _data(3, discrete=False)
+    dX, dy, _ = _dask(X, y, w)
+
+    def sk_log_loss(y_true, y_pred):
+        return "sk_log_loss", log_loss(y_true, y_pred, labels=[0, 1, 2]), False
+
+    m = FocalDaskLGBMClassifier(n_estimators=6, verbose=-1, metric="multi_logloss").fit(
+        dX, dy, eval_set=[(dX, dy)], eval_metric=sk_log_loss
+    )
+    curve = m.evals_result_["valid_0"]
+    assert list(curve) == ["multi_logloss", "sk_log_loss"]
+    np.testing.assert_allclose(curve["sk_log_loss"], curve["multi_logloss"], rtol=0, atol=1e-12)
+    # lightgbm.dask reports the eval rows of one worker: the blocks _dask gave it
+    proba = m.to_local().predict_proba(X)
+    block = (np.arange(len(y)) // CHUNK) % 2
+    halves = [log_loss(y[block == b], proba[block == b], labels=m.classes_) for b in (0, 1)]
+    assert min(abs(curve["multi_logloss"][-1] - h) for h in halves) < 1e-9, halves

@@ -583,3 +583,123 @@ def test_xgboost_continued_training_refuses_another_number_of_outputs():
     X2, y2 = data(2)
     with pytest.raises(ValueError, match="xgb_model has 3 output"):
         focal("xgboost").fit(X2, y2, xgb_model=prev)
+
+
+# ------------------------------------------------- callable eval metrics, as the plain classes
+
+
+def _seen_by_a_callable(booster: str, model, X, y, Xv, yv, wrap=lambda f: f):
+    """The y_pred arrays a 2-argument callable eval metric receives, one per round."""
+    seen: list[np.ndarray] = []
+    if booster == "lightgbm":
+        def record(y_true, y_pred):
+            seen.append(np.array(y_pred, dtype=np.float64))
+            return "record", 0.0, False
+        model.fit(X, y, eval_set=[(Xv, yv)], eval_metric=wrap(record))
+    else:
+        def record(y_true, y_pred):
+            seen.append(np.array(y_pred, dtype=np.float64))
+            return 0.0
+        model.set_params(eval_metric=wrap(record))
+        model.fit(X, y, eval_set=[(Xv, yv)], verbose=False)
+    return seen
+
+
+@pytest.mark.parametrize(("booster", "n_classes"), CASES)
+def test_a_callable_eval_metric_gets_probabilities_as_from_the_plain_class(booster, n_classes):
+    """y_pred of a callable metric: the shape the plain class gives, predict_proba's values."""
+    X, y, Xv, yv = _split(n_classes)
+    plain_seen = _seen_by_a_callable(booster, plain(booster, n_estimators=4), X, y, Xv, yv)
+    model = focal(booster, n_estimators=4, alpha=0.25 if n_classes == 2 else None)
+    seen = _seen_by_a_callable(booster, model, X, y, Xv, yv)
+    assert len(seen) == len(plain_seen) == 4
+    for i, got in enumerate(seen):
+        assert got.shape == plain_seen[i].shape
+        if booster == "lightgbm":
+            proba = model.predict_proba(Xv, num_iteration=i + 1)
+        else:
+            proba = model.predict_proba(Xv, iteration_range=(0, i + 1))
+        want = proba[:, 1] if n_classes == 2 else proba
+        assert_allclose(got, want, rtol=0, atol=1e-6)
+        assert got.min() >= 0.0
+        assert got.max() <= 1.0
+
+
+@pytest.mark.parametrize(("booster", "n_classes"), CASES)
+def test_scikit_learn_log_loss_as_a_callable_eval_metric(booster, n_classes):
+    """XGBClassifier(eval_metric=sklearn.metrics.log_loss) works on ours (it raised on margins)."""
+    X, y, Xv, yv = _split(n_classes)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, len(yv))
+    if booster == "lightgbm":
+        def weighted_log_loss(y_true, y_pred, weight):  # LightGBM passes the eval weights
+            return "wll", log_loss(y_true, y_pred, sample_weight=weight), False
+        model = focal(booster, n_estimators=6).fit(
+            X, y, eval_set=[(Xv, yv)], eval_sample_weight=[w], eval_metric=weighted_log_loss)
+        curve = model.evals_result_["valid_0"]["wll"]
+        tol = 1e-9
+    else:
+        model = focal(booster, n_estimators=6, eval_metric=log_loss).fit(
+            X, y, eval_set=[(Xv, yv)], sample_weight_eval_set=[w], verbose=False)
+        curve = model.evals_result()["validation_0"]["log_loss"]
+        tol = 1e-6  # XGBoost records custom metrics with "%f"
+    assert len(curve) == 6
+    for i, value in enumerate(curve):
+        if booster == "lightgbm":
+            proba = model.predict_proba(Xv, num_iteration=i + 1)
+        else:
+            proba = model.predict_proba(Xv, iteration_range=(0, i + 1))
+        assert value == pytest.approx(log_loss(yv, proba, sample_weight=w), abs=tol)
+
+
+@pytest.mark.parametrize(("booster", "n_classes"), CASES)
+def test_margin_metric_hands_a_callable_the_raw_margins(booster, n_classes):
+    X, y, Xv, yv = _split(n_classes)
+    model = focal(booster, n_estimators=4)
+    wrap = fl_lgb.MarginMetric if booster == "lightgbm" else fl_xgb.MarginMetric
+    seen = _seen_by_a_callable(booster, model, X, y, Xv, yv, wrap=wrap)
+    tol = 1e-9 if booster == "lightgbm" else 1e-5
+    assert_allclose(seen[-1], model.decision_function(Xv), rtol=0, atol=tol)
+    with pytest.raises(TypeError, match="fn must be callable"):
+        wrap("logloss")
+
+
+def test_xgboost_multilabel_callable_eval_metric_gets_the_label_probabilities():
+    X, y = data(3, n=1500, seed=2)
+    Y = np.column_stack([y == 0, y == 2, X[:, 0] > 0]).astype(int)
+    seen: list[np.ndarray] = []
+
+    def record(y_true, y_pred):
+        seen.append(np.array(y_pred))
+        return 0.0
+
+    model = focal("xgboost", n_estimators=3, eval_metric=record).fit(
+        X[:1000], Y[:1000], eval_set=[(X[1000:], Y[1000:])], verbose=False)
+    assert seen[-1].shape == (500, 3)
+    assert_allclose(seen[-1], model.predict_proba(X[1000:]), rtol=0, atol=1e-6)
+
+
+# ---------------------------------------------- LightGBM: a table on which no feature can split
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("case", ["30 rows", "constant features"])
+def test_lightgbm_where_no_feature_can_split_gives_the_constant_model_as_the_plain_class(
+        n_classes, case, capfd):
+    """LGBMClassifier returns the class prior there; ours failed LightGBM's num_features > 0."""
+    rng = np.random.default_rng(0)
+    n = 30 if case == "30 rows" else 200
+    X = rng.uniform(size=(n, 3)) if case == "30 rows" else np.ones((n, 3))
+    # priors 1/6, 5/6 (binary) and 1/6, 1/6, 4/6: a clear arg-max, no tie
+    y = np.minimum(np.arange(n) % 6, n_classes - 1)
+    reference = plain("lightgbm", n_estimators=5).fit(X, y)
+    model = focal("lightgbm", n_estimators=5).fit(X, y)
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), rtol=0, atol=1e-8)
+    assert_array_equal(model.predict(X), reference.predict(X))
+    assert "Fatal" not in capfd.readouterr().err
+    # the retry leaves no trace on the estimator: parameters as given, pickle as usual
+    assert "feature_pre_filter" not in model.get_params()
+    assert not hasattr(model, "_keep_all_features")
+    # a table that can split keeps LightGBM's feature pre-filter
+    Xs, ys = data(n_classes, n=400)
+    split = focal("lightgbm", n_estimators=5).fit(Xs, ys)
+    assert split.booster_.params.get("feature_pre_filter", True) is not False

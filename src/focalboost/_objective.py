@@ -11,6 +11,8 @@ in their Python layer).  The values are computed in float64 and rounded once.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from typing import Any
 
 import numpy as np
@@ -255,3 +257,105 @@ class PosteriorMetricBase:
             proba = np.column_stack([1.0 - proba.reshape(-1), proba.reshape(-1)])
             w = None if w is None else np.repeat(w, raw.shape[1])
         return METRIC_KINDS[self.kind][0](y, proba, w)
+
+
+# ------------------------------------------------------------- user callables as eval metrics
+
+
+class MarginMetric:
+    """Mark a callable eval metric of a focal classifier to receive raw margins.
+
+    The focal classifiers hand a callable ``eval_metric`` probabilities, as the
+    plain ``LGBMClassifier`` / ``XGBClassifier`` do (see
+    :class:`ProbabilityMetric`).  Wrapped in ``MarginMetric``, the callable gets
+    the booster's raw margins instead (init score included), which is what the
+    boosters give any metric of a custom objective.
+
+    Parameters
+    ----------
+    fn : callable
+        The metric, with the signature the booster's scikit-learn API expects
+        (LightGBM: ``fn(y_true, y_pred[, weight[, group]])``; XGBoost:
+        ``fn(y_true, y_score[, sample_weight=...])``).
+
+    Examples
+    --------
+    >>> from focalboost.lightgbm import FocalLGBMClassifier, MarginMetric
+    >>> def mean_margin(y_true, raw):
+    ...     return "mean_margin", float(raw.mean()), False
+    >>> clf = FocalLGBMClassifier(n_estimators=5)
+    >>> # clf.fit(X, y, eval_set=[(X_val, y_val)], eval_metric=MarginMetric(mean_margin))
+    """
+
+    def __init__(self, fn: Any) -> None:
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}.")
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+        _copy_signature(self, fn)
+
+    def __repr__(self) -> str:
+        return f"MarginMetric({self.fn!r})"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+
+class ProbabilityMetric:
+    """A user's callable eval metric, called on probabilities as the plain classifier calls it.
+
+    ``LGBMClassifier`` and ``XGBClassifier`` call a callable ``eval_metric``
+    with probabilities: ``(n,)`` of the positive class for a binary model,
+    ``(n, K)`` for a multiclass one and ``(n, L)`` for a multi-label one.
+    The booster gives a custom objective's metrics raw margins; this wrapper
+    maps them with the focal-to-posterior map (the probabilities on which the
+    named metrics are computed, ``predict_proba`` with ``calibration="focal"``)
+    and calls ``fn`` on those, with every other argument unchanged.  Its
+    signature is that of ``fn``, so LightGBM, which reads the number of
+    parameters, passes the same arguments as to ``fn`` itself.
+
+    Parameters
+    ----------
+    fn : callable
+        The user's metric.
+    loss : BinaryFocalLoss, SoftmaxFocalLoss or MultiLabelFocalLoss
+        The loss of the model; defines the map.
+    """
+
+    def __init__(self, fn: Any, loss: FocalLoss) -> None:
+        self.fn = fn
+        self.loss = _check_loss(loss)
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+        _copy_signature(self, fn)
+
+    def __repr__(self) -> str:
+        return f"ProbabilityMetric({self.fn!r}, {self.loss!r})"
+
+    def proba(self, raw_score: Any) -> np.ndarray:
+        """Probabilities of margins ``raw_score`` in the shape of the plain classifier."""
+        raw = np.asarray(raw_score, dtype=np.float64)
+        proba = self.loss.posterior_proba(raw)
+        if raw.ndim == 1:
+            return np.ascontiguousarray(proba[:, 1])
+        return proba
+
+    def __call__(self, y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(y_true, self.proba(y_pred), *args, **kwargs)
+
+
+def _copy_signature(wrapper: Any, fn: Any) -> None:
+    # some builtins have no signature to read
+    with contextlib.suppress(TypeError, ValueError):
+        wrapper.__signature__ = inspect.signature(fn)
+
+
+def wrap_callable_metric(metric: Any, loss: FocalLoss) -> Any:
+    """A callable eval metric as a focal classifier hands it its predictions.
+
+    The package's own metric objects and :class:`MarginMetric` take raw
+    margins and are returned unchanged; any other callable is wrapped in
+    :class:`ProbabilityMetric`.
+    """
+    if isinstance(metric, (FocalMetricBase, PosteriorMetricBase, MarginMetric, ProbabilityMetric)):
+        return metric
+    return ProbabilityMetric(metric, loss)

@@ -54,8 +54,8 @@ from focalboost._validation import check_y as _check_y
 from focalboost.calibration import DATA_DRIVEN_CALIBRATIONS, check_calibration, fit_calibrator
 from focalboost.estimators import FOCAL_PARAMS, UNBALANCE_ALIASES, FocalClassifierMixin
 from focalboost.lightgbm import FocalLGBMClassifier, lightgbm_init_convention
-from focalboost.lightgbm import FocalMetric as LGBMFocalMetric
 from focalboost.lightgbm import FocalObjective as LGBMFocalObjective
+from focalboost.lightgbm import eval_metrics as lgb_eval_metrics
 from focalboost.lightgbm import fold_init_score as lgb_fold_init_score
 from focalboost.xgboost import FocalObjective as XGBFocalObjective
 from focalboost.xgboost import FocalXGBClassifier, focal_booster_params
@@ -622,11 +622,12 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
         params["objective"] = objective
         params["class_weight"] = worker_cw
         params["focal_n_classes"] = k
-        if not any(a in params for a in ("metric", "metrics", "metric_types")):
-            params["metric"] = "None"
-        metrics: list[Any] = [LGBMFocalMetric(self.loss_)]
-        if eval_metric is not None:
-            metrics += list(eval_metric) if isinstance(eval_metric, list) else [eval_metric]
+        for alias in ("metric", "metrics", "metric_types"):
+            params.pop(alias, None)
+        # metric names become metrics on the focal map's probabilities (never
+        # LightGBM's own, which would see raw margins), as in FocalLGBMClassifier
+        params["metric"] = "None"
+        metrics = lgb_eval_metrics(self, eval_metric)
 
         # private: fenced by SUPPORTED_VERSIONS (top of this module)
         from lightgbm.dask import _train as _lgb_dask_train

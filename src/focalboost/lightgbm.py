@@ -58,9 +58,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without lightgbm
 from focalboost._objective import (
     FocalMetricBase,
     FocalObjectiveBase,
+    MarginMetric,
     PosteriorMetricBase,
     broadcast_init_score,
     resolve_metric_names,
+    wrap_callable_metric,
 )
 from focalboost._validation import check_scale_pos_weight
 from focalboost.estimators import FOCAL_PARAMS, UNBALANCE_ALIASES, FocalClassifierMixin
@@ -69,6 +71,7 @@ __all__ = [
     "FocalLGBMClassifier",
     "FocalMetric",
     "FocalObjective",
+    "MarginMetric",
     "PosteriorMetric",
     "broadcast_init_score",
     "fold_init_score",
@@ -184,6 +187,42 @@ def _names_for(n_classes: int) -> dict[str, str]:
     return {k: v for k, v in METRIC_NAMES.items() if k not in skip}
 
 
+def _metric_param_names(params: dict[str, Any]) -> list[str] | None:
+    """The ``metric`` parameter (any alias) as a list of names (None when it is not set)."""
+    value = next((params[a] for a in _METRIC_ALIASES if a in params), None)
+    if value is None:
+        return None
+    names = value.split(",") if isinstance(value, str) else list(value)
+    names = [str(n).strip() for n in names]
+    return [n for n in names if n.lower() not in _NO_METRIC]
+
+
+def eval_metrics(est: Any, eval_metric: Any) -> list[Any]:
+    """The eval metrics of a focal LightGBM estimator's fit, as LightGBM's ``eval_metric``.
+
+    The names of the ``metric`` parameter (in ``est._other_params``), or the
+    focal loss when it is not set, then those of ``fit(eval_metric=...)``:
+    each a :class:`FocalMetric` or :class:`PosteriorMetric` (names are never
+    left to LightGBM, which would compute them on raw margins); then the
+    callables of ``eval_metric``, wrapped so that they receive probabilities
+    (:class:`~focalboost._objective.ProbabilityMetric`) unless they are
+    :class:`MarginMetric` or metric objects of this module.  Shared by
+    :class:`FocalLGBMClassifier` and the Dask classifier.
+    """
+    names = _metric_param_names(est._other_params)
+    requested = ["focal_loss"] if names is None else names
+    extra = [] if eval_metric is None else (
+        list(eval_metric) if isinstance(eval_metric, (list, tuple)) else [eval_metric])
+    requested += [m for m in extra if isinstance(m, str) and m not in requested]
+    table = _names_for(est.n_classes_)
+    metrics: list[Any] = []
+    for name, kind in resolve_metric_names(requested, table, est.n_classes_, "LightGBM"):
+        metrics.append(FocalMetric(est.loss_) if kind == "focal_loss"
+                       else PosteriorMetric(est.loss_, name))
+    return metrics + [wrap_callable_metric(m, est.loss_) for m in extra
+                      if not isinstance(m, str)]
+
+
 # ---------------------------------------------------------------------- init score folding
 
 #: LightGBM writes a leaf value this close to zero as 0 (``kZeroThreshold``)
@@ -297,6 +336,27 @@ def fold_init_score(
     return booster
 
 
+class _NoUsableFeature(Exception):
+    """LightGBM kept no feature of the training data (raised before the first round)."""
+
+
+def _stop_if_no_usable_feature(env: Any) -> None:
+    """Before-iteration callback: raise :class:`_NoUsableFeature` when no feature is left.
+
+    LightGBM reports a feature it dropped (it cannot split) with 0 bins.
+    """
+    if env.iteration != env.begin_iteration:
+        return
+    data = env.model.train_set
+    n = data.num_feature()
+    if n > 0 and all(data.feature_num_bin(i) == 0 for i in range(n)):
+        raise _NoUsableFeature
+
+
+_stop_if_no_usable_feature.before_iteration = True  # type: ignore[attr-defined]
+_stop_if_no_usable_feature.order = 0  # type: ignore[attr-defined]
+
+
 def lightgbm_init_convention(z0: np.ndarray) -> np.ndarray:
     """Multiclass init margins as LightGBM's ``multiclass`` starts: ``log p``, not centred.
 
@@ -329,7 +389,13 @@ class FocalLGBMClassifier(FocalClassifierMixin, lgb.LGBMClassifier):
     ``"binary_error"``, ``"auc"``, ``"average_precision"`` (binary),
     ``"multi_logloss"``, ``"multi_error"`` (multiclass), ``"focal_loss"``;
     ``metric="None"`` leaves only ``eval_metric``.  Other names raise
-    ``ValueError``; callables get raw margins, as LightGBM gives them.
+    ``ValueError``.  Callables get probabilities, as ``LGBMClassifier``
+    gives them (binary ``(n,)``, multiclass ``(n, K)``; the focal map's), or
+    raw margins when wrapped in :class:`MarginMetric`.
+
+    On a table where no feature can split (LightGBM drops them all, and its
+    custom-objective path would fail), ``fit`` trains again with
+    ``feature_pre_filter=False``: the constant model of ``LGBMClassifier``.
 
     Parameters
     ----------
@@ -489,31 +555,13 @@ feature_names_in_, n_features_in_
             params.pop(alias, None)
         # never a built-in metric on raw focal margins: names become PosteriorMetric
         params["metric"] = "None"
+        if getattr(self, "_keep_all_features", False):
+            params["feature_pre_filter"] = False
         return params
-
-    def _metric_param_names(self) -> list[str] | None:
-        """The ``metric`` parameter as a list of names (None when it is not set)."""
-        value = next((self._other_params[a] for a in _METRIC_ALIASES
-                      if a in self._other_params), None)
-        if value is None:
-            return None
-        names = value.split(",") if isinstance(value, str) else list(value)
-        names = [str(n).strip() for n in names]
-        return [n for n in names if n.lower() not in _NO_METRIC]
 
     def _eval_metrics(self, eval_metric: Any) -> list[Any]:
         """The feval list: ``metric`` names (or the focal loss), then ``eval_metric``."""
-        names = self._metric_param_names()
-        requested = ["focal_loss"] if names is None else names
-        extra = [] if eval_metric is None else (
-            list(eval_metric) if isinstance(eval_metric, (list, tuple)) else [eval_metric])
-        requested += [m for m in extra if isinstance(m, str) and m not in requested]
-        table = _names_for(self.n_classes_)
-        metrics: list[Any] = []
-        for name, kind in resolve_metric_names(requested, table, self.n_classes_, "LightGBM"):
-            metrics.append(FocalMetric(self.loss_) if kind == "focal_loss"
-                           else PosteriorMetric(self.loss_, name))
-        return metrics + [m for m in extra if not isinstance(m, str)]
+        return eval_metrics(self, eval_metric)
 
     def fit(  # type: ignore[override]
         self,
@@ -597,10 +645,9 @@ feature_names_in_, n_features_in_
             }
         # with init_model, LightGBM starts from its predictions (and would override ours)
         start = init_model is None
-        lgb.LGBMModel.fit(
-            self,
-            X,
-            y_enc,
+        fit_args = dict(
+            X=X,
+            y=y_enc,
             sample_weight=weight,
             init_score=self._init_rows(len(y_enc), init_score) if start else init_score,
             **eval_kwargs,
@@ -611,9 +658,22 @@ feature_names_in_, n_features_in_
             eval_metric=metrics,
             feature_name=feature_name,
             categorical_feature=categorical_feature,
-            callbacks=callbacks,
             init_model=init_model,
         )
+        user_callbacks = list(callbacks or [])
+        try:
+            lgb.LGBMModel.fit(self, **fit_args,
+                              callbacks=[*user_callbacks, _stop_if_no_usable_feature])
+        except _NoUsableFeature:
+            # LightGBM dropped every feature (none can split: too few rows for
+            # min_child_samples, or constant columns).  Its custom-objective path
+            # then fails a num_features() > 0 check, where the built-in objectives
+            # train a constant model.  Keeping the features gives that model.
+            self._keep_all_features = True
+            try:
+                lgb.LGBMModel.fit(self, **fit_args, callbacks=user_callbacks)
+            finally:
+                del self._keep_all_features
         if start:
             fold_init_score(self._Booster, self.init_score_)
         self._fit_calibration(X, y_enc, weight, calibration_set)

@@ -57,9 +57,11 @@ from focalboost._objective import (
     MULTILABEL,
     FocalMetricBase,
     FocalObjectiveBase,
+    MarginMetric,
     PosteriorMetricBase,
     broadcast_init_score,
     resolve_metric_names,
+    wrap_callable_metric,
 )
 from focalboost._validation import check_scale_pos_weight
 from focalboost.estimators import FOCAL_PARAMS, FocalClassifierMixin
@@ -69,6 +71,7 @@ __all__ = [
     "FocalMetric",
     "FocalObjective",
     "FocalXGBClassifier",
+    "MarginMetric",
     "MetricList",
     "PosteriorMetric",
     "broadcast_init_score",
@@ -374,8 +377,10 @@ class FocalXGBClassifier(FocalClassifierMixin, xgb.XGBClassifier):
     evaluated on the probabilities of the focal map, not on raw margins:
     ``"logloss"``, ``"error"``, ``"auc"``, ``"aucpr"`` (binary), ``"mlogloss"``,
     ``"merror"``, ``"auc"`` (multiclass), ``"focal_loss"``; early stopping
-    watches the last.  Other names raise ``ValueError``; callables in the list
-    get raw margins, as XGBoost gives them with a custom objective.
+    watches the last.  Other names raise ``ValueError``.  Callables in the
+    list get probabilities, as ``XGBClassifier`` gives them (binary ``(n,)``,
+    multiclass ``(n, K)``, multi-label ``(n, L)``; the focal map's), or raw
+    margins when wrapped in :class:`MarginMetric`.
 
     Parameters
     ----------
@@ -461,7 +466,7 @@ default="focal"
         metrics: list[Any] = []
         for m in spec:
             if not isinstance(m, str):
-                metrics.append(_SklearnMetric(m))
+                metrics.append(_SklearnMetric(wrap_callable_metric(m, self.loss_)))
             elif resolved[m] == "focal_loss":
                 metrics.append(FocalMetric(self.loss_))
             else:
