@@ -682,13 +682,15 @@ def test_xgboost_multilabel_callable_eval_metric_gets_the_label_probabilities():
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-@pytest.mark.parametrize("case", ["30 rows", "constant features"])
+@pytest.mark.parametrize("case", ["30 rows", "constant features", "zero features"])
 def test_lightgbm_where_no_feature_can_split_gives_the_constant_model_as_the_plain_class(
         n_classes, case, capfd):
     """LGBMClassifier returns the class prior there; ours failed LightGBM's num_features > 0."""
     rng = np.random.default_rng(0)
     n = 30 if case == "30 rows" else 200
-    X = rng.uniform(size=(n, 3)) if case == "30 rows" else np.ones((n, 3))
+    # a column constant at 0 has a single bin even unfiltered, and is dropped anyway
+    X = {"30 rows": rng.uniform(size=(n, 3)), "constant features": np.ones((n, 3)),
+         "zero features": np.zeros((n, 3))}[case]
     # priors 1/6, 5/6 (binary) and 1/6, 1/6, 4/6: a clear arg-max, no tie
     y = np.minimum(np.arange(n) % 6, n_classes - 1)
     reference = plain("lightgbm", n_estimators=5).fit(X, y)
@@ -703,3 +705,98 @@ def test_lightgbm_where_no_feature_can_split_gives_the_constant_model_as_the_pla
     Xs, ys = data(n_classes, n=400)
     split = focal("lightgbm", n_estimators=5).fit(Xs, ys)
     assert split.booster_.params.get("feature_pre_filter", True) is not False
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_lightgbm_constant_model_records_its_eval_metrics_on_probabilities(n_classes):
+    """All-zero columns (the built-in fallback): the recorded log loss is that of predict_proba."""
+    n = 120
+    X = np.zeros((n, 2))
+    y = np.minimum(np.arange(n) % 6, n_classes - 1)
+    name = "binary_logloss" if n_classes == 2 else "multi_logloss"
+    seen = []
+
+    def record(y_true, y_pred):
+        seen.append(np.array(y_pred))
+        return "record", 0.0, False
+
+    model = focal("lightgbm", n_estimators=3, metric=name).fit(
+        X, y, eval_set=[(X, y)], eval_metric=record)
+    proba = model.predict_proba(X)
+    # the eval set is the training set, which LightGBM names "training"
+    assert model.evals_result_["training"][name][0] == pytest.approx(log_loss(y, proba), abs=1e-9)
+    assert_allclose(seen[0], proba[:, 1] if n_classes == 2 else proba, rtol=0, atol=1e-9)
+
+
+def test_lightgbm_user_before_iteration_callbacks_run_once_per_round_on_the_retry():
+    X = np.random.default_rng(0).uniform(size=(30, 3))
+    y = np.arange(30) % 2
+    calls = []
+
+    def before(env):
+        calls.append(env.iteration)
+
+    before.before_iteration = True
+    focal("lightgbm", n_estimators=3).fit(X, y, callbacks=[before])
+    assert calls == list(range(3))  # once per round (it ran twice at round 0 before)
+
+
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_callables_get_the_users_eval_weights_when_alpha_rescales_them(booster):
+    """alpha="balanced" folds a scale into the eval weights; callables must not see it."""
+    X, y, Xv, yv = _split(2)
+    w = np.random.default_rng(5).uniform(0.5, 2.0, len(yv))
+    seen = []
+    if booster == "lightgbm":
+        def metric(y_true, y_pred, weight):
+            seen.append(None if weight is None else np.array(weight))
+            return "m", 0.0, False
+        model = focal(booster, n_estimators=2, alpha="balanced")
+        model.fit(X, y, eval_set=[(Xv, yv)], eval_metric=metric)
+        model.fit(X, y, eval_set=[(Xv, yv)], eval_sample_weight=[w], eval_metric=metric)
+        assert model._weight_scale != 1.0  # the case under test
+        assert seen[0] is None  # LGBMClassifier passes None without eval weights
+        assert_allclose(seen[-1], w, rtol=1e-6)
+    else:
+        def two(y_true, y_pred):  # XGBClassifier calls it without sample_weight
+            return float(np.mean(y_pred))
+
+        def three(y_true, y_pred, sample_weight=None):
+            seen.append(sample_weight)
+            return 0.0
+
+        model = focal(booster, n_estimators=2, alpha="balanced", eval_metric=two)
+        model.fit(X, y, eval_set=[(Xv, yv)], verbose=False)
+        assert model._weight_scale != 1.0
+        model.set_params(eval_metric=three).fit(
+            X, y, eval_set=[(Xv, yv)], sample_weight_eval_set=[w], verbose=False)
+        assert_allclose(seen[-1], w, rtol=1e-6)
+
+
+def test_xgboost_reports_metric_names_before_callables_as_the_plain_class():
+    X, y, Xv, yv = _split(2)
+
+    def my_auc(y_true, y_pred):
+        return roc_auc_score(y_true, y_pred)
+
+    kw = {"n_estimators": 2, "eval_metric": [my_auc, "logloss"]}
+    mine = focal("xgboost", **kw).fit(X, y, eval_set=[(Xv, yv)], verbose=False)
+    ref = plain("xgboost", **kw).fit(X, y, eval_set=[(Xv, yv)], verbose=False)
+    assert list(mine.evals_result()["validation_0"]) == list(ref.evals_result()["validation_0"])
+    assert list(mine.evals_result()["validation_0"]) == ["logloss", "my_auc"]
+
+
+def test_bad_eval_metric_entries():
+    X, y, Xv, yv = _split(2)
+    # LightGBM, as LGBMModel.fit: an entry that is neither a name nor callable is ignored
+    model = focal("lightgbm", n_estimators=2).fit(X, y, eval_set=[(Xv, yv)],
+                                                  eval_metric=[None, "auc"])
+    assert list(model.evals_result_["valid_0"]) == ["focal_loss", "auc"]
+    model = focal("xgboost", n_estimators=2, eval_metric=["logloss", 3])
+    with pytest.raises(TypeError, match="eval_metric must hold metric names or callables"):
+        model.fit(X, y, eval_set=[(Xv, yv)], verbose=False)
+    # a failed fit leaves the estimator's parameters as they were
+    model.set_params(eval_metric="ndcg")
+    with pytest.raises(ValueError, match="supported names"):
+        model.fit(X, y, eval_set=[(Xv, yv)], verbose=False)
+    assert not isinstance(model.objective, fl_xgb.FocalObjective)

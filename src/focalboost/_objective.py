@@ -302,7 +302,7 @@ class MarginMetric:
 
 
 class ProbabilityMetric:
-    """A user's callable eval metric, called on probabilities as the plain classifier calls it.
+    """A user's callable eval metric, called as the plain classifier calls it.
 
     ``LGBMClassifier`` and ``XGBClassifier`` call a callable ``eval_metric``
     with probabilities: ``(n,)`` of the positive class for a binary model,
@@ -310,9 +310,10 @@ class ProbabilityMetric:
     The booster gives a custom objective's metrics raw margins; this wrapper
     maps them with the focal-to-posterior map (the probabilities on which the
     named metrics are computed, ``predict_proba`` with ``calibration="focal"``)
-    and calls ``fn`` on those, with every other argument unchanged.  Its
-    signature is that of ``fn``, so LightGBM, which reads the number of
-    parameters, passes the same arguments as to ``fn`` itself.
+    and calls ``fn`` on those (on the margins themselves with
+    ``margins=True``, for :class:`MarginMetric`).  Its signature is that of
+    ``fn``, so LightGBM, which reads the number of parameters, passes the same
+    arguments as to ``fn`` itself.
 
     Parameters
     ----------
@@ -320,11 +321,21 @@ class ProbabilityMetric:
         The user's metric.
     loss : BinaryFocalLoss, SoftmaxFocalLoss or MultiLabelFocalLoss
         The loss of the model; defines the map.
+    weight_scale : float, default=1.0
+        The factor by which the estimator scaled the eval sample weights (it
+        folds the scale of per-class ``alpha`` into them).  A weight argument
+        LightGBM passes positionally is divided by it, and weights that are
+        then all 1 are passed as ``None``, as LightGBM passes no weights.
+    margins : bool, default=False
+        Hand ``fn`` the raw margins instead of probabilities.
     """
 
-    def __init__(self, fn: Any, loss: FocalLoss) -> None:
+    def __init__(self, fn: Any, loss: FocalLoss, weight_scale: float = 1.0,
+                 margins: bool = False) -> None:
         self.fn = fn
         self.loss = _check_loss(loss)
+        self.weight_scale = float(weight_scale)
+        self.margins = bool(margins)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
         _copy_signature(self, fn)
 
@@ -340,7 +351,24 @@ class ProbabilityMetric:
         return proba
 
     def __call__(self, y_true: Any, y_pred: Any, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(y_true, self.proba(y_pred), *args, **kwargs)
+        pred = y_pred if self.margins else self.proba(y_pred)
+        if args and self.weight_scale != 1.0:
+            args = (user_weights(args[0], self.weight_scale), *args[1:])
+        return self.fn(y_true, pred, *args, **kwargs)
+
+
+def user_weights(weight: Any, scale: float) -> np.ndarray | None:
+    """Eval weights as the user gave them: the estimator's scaled ones divided by ``scale``.
+
+    ``None`` when they are then all 1 (to the booster's float32 storage): the
+    estimator made them up from no weights, and the plain classes pass none.
+    """
+    if weight is None or scale == 1.0:
+        return weight
+    w = np.asarray(weight, dtype=np.float64) / scale
+    if w.size == 0 or np.all(np.abs(w - 1.0) <= 1e-6):
+        return None
+    return w
 
 
 def _copy_signature(wrapper: Any, fn: Any) -> None:
@@ -349,13 +377,16 @@ def _copy_signature(wrapper: Any, fn: Any) -> None:
         wrapper.__signature__ = inspect.signature(fn)
 
 
-def wrap_callable_metric(metric: Any, loss: FocalLoss) -> Any:
+def wrap_callable_metric(metric: Any, loss: FocalLoss, weight_scale: float = 1.0) -> Any:
     """A callable eval metric as a focal classifier hands it its predictions.
 
-    The package's own metric objects and :class:`MarginMetric` take raw
-    margins and are returned unchanged; any other callable is wrapped in
-    :class:`ProbabilityMetric`.
+    The package's own metric objects take raw margins and are returned
+    unchanged; :class:`MarginMetric` gets the raw margins and any other
+    callable probabilities, both through :class:`ProbabilityMetric` (which
+    also hands them the user's eval weights, see ``weight_scale`` there).
     """
-    if isinstance(metric, (FocalMetricBase, PosteriorMetricBase, MarginMetric, ProbabilityMetric)):
+    if isinstance(metric, (FocalMetricBase, PosteriorMetricBase, ProbabilityMetric)):
         return metric
-    return ProbabilityMetric(metric, loss)
+    if isinstance(metric, MarginMetric):
+        return ProbabilityMetric(metric.fn, loss, weight_scale, margins=True)
+    return ProbabilityMetric(metric, loss, weight_scale)

@@ -40,6 +40,7 @@ this (init score, prediction, calibration) for you.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from pathlib import Path
 from typing import Any
@@ -219,8 +220,10 @@ def eval_metrics(est: Any, eval_metric: Any) -> list[Any]:
     for name, kind in resolve_metric_names(requested, table, est.n_classes_, "LightGBM"):
         metrics.append(FocalMetric(est.loss_) if kind == "focal_loss"
                        else PosteriorMetric(est.loss_, name))
-    return metrics + [wrap_callable_metric(m, est.loss_) for m in extra
-                      if not isinstance(m, str)]
+    # as LGBMModel.fit: what is neither a name nor callable is ignored
+    scale = getattr(est, "_weight_scale", 1.0)
+    return metrics + [wrap_callable_metric(m, est.loss_, scale) for m in extra
+                      if not isinstance(m, str) and callable(m)]
 
 
 # ---------------------------------------------------------------------- init score folding
@@ -353,8 +356,31 @@ def _stop_if_no_usable_feature(env: Any) -> None:
         raise _NoUsableFeature
 
 
+class _OnBuiltinOutput:
+    """An eval metric of margins, fed the probabilities of a built-in objective.
+
+    LightGBM hands eval metrics the transformed output of a built-in objective
+    (sigmoid, softmax); this gives the wrapped metric margins again: the
+    logit, or the log probabilities (the softmax is the same).  Only for
+    :meth:`FocalLGBMClassifier._fit_constant_model`.
+    """
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self.__name__ = getattr(metric, "__name__", type(metric).__name__)
+        with contextlib.suppress(TypeError, ValueError):
+            self.__signature__ = inspect.signature(metric)
+
+    def __call__(self, y_true: Any, y_pred: Any, *args: Any) -> Any:
+        p = np.clip(np.asarray(y_pred, dtype=np.float64), 1e-300, 1.0)
+        raw = np.log(p) - np.log1p(-np.minimum(p, 1.0 - 1e-16)) if p.ndim == 1 else np.log(p)
+        return self.metric(y_true, raw, *args)
+
+
 _stop_if_no_usable_feature.before_iteration = True  # type: ignore[attr-defined]
-_stop_if_no_usable_feature.order = 0  # type: ignore[attr-defined]
+# before every other callback (LightGBM sorts them by order; a callback without
+# one comes before those with one)
+_stop_if_no_usable_feature.order = float("-inf")  # type: ignore[attr-defined]
 
 
 def lightgbm_init_convention(z0: np.ndarray) -> np.ndarray:
@@ -395,7 +421,9 @@ class FocalLGBMClassifier(FocalClassifierMixin, lgb.LGBMClassifier):
 
     On a table where no feature can split (LightGBM drops them all, and its
     custom-objective path would fail), ``fit`` trains again with
-    ``feature_pre_filter=False``: the constant model of ``LGBMClassifier``.
+    ``feature_pre_filter=False`` (columns constant at 0: with the built-in
+    objective's single-leaf trees), which gives the constant model of
+    ``LGBMClassifier``, the class prior.
 
     Parameters
     ----------
@@ -557,6 +585,8 @@ feature_names_in_, n_features_in_
         params["metric"] = "None"
         if getattr(self, "_keep_all_features", False):
             params["feature_pre_filter"] = False
+        if getattr(self, "_constant_model", False):
+            params["boost_from_average"] = False
         return params
 
     def _eval_metrics(self, eval_metric: Any) -> list[Any]:
@@ -661,9 +691,9 @@ feature_names_in_, n_features_in_
             init_model=init_model,
         )
         user_callbacks = list(callbacks or [])
+        checked = [*user_callbacks, _stop_if_no_usable_feature]
         try:
-            lgb.LGBMModel.fit(self, **fit_args,
-                              callbacks=[*user_callbacks, _stop_if_no_usable_feature])
+            lgb.LGBMModel.fit(self, **fit_args, callbacks=checked)
         except _NoUsableFeature:
             # LightGBM dropped every feature (none can split: too few rows for
             # min_child_samples, or constant columns).  Its custom-objective path
@@ -671,13 +701,36 @@ feature_names_in_, n_features_in_
             # train a constant model.  Keeping the features gives that model.
             self._keep_all_features = True
             try:
-                lgb.LGBMModel.fit(self, **fit_args, callbacks=user_callbacks)
+                lgb.LGBMModel.fit(self, **fit_args, callbacks=checked)
+            except _NoUsableFeature:
+                self._fit_constant_model(fit_args, user_callbacks)
             finally:
                 del self._keep_all_features
         if start:
             fold_init_score(self._Booster, self.init_score_)
         self._fit_calibration(X, y_enc, weight, calibration_set)
         return self
+
+    def _fit_constant_model(self, fit_args: dict[str, Any], callbacks: list[Any]) -> None:
+        """The constant model, where LightGBM keeps no feature even unfiltered.
+
+        Columns that are constant at 0 (or all missing) have one bin and are
+        dropped however the Dataset is built.  LightGBM's built-in objectives
+        still train there (single-leaf trees); with ``boost_from_average`` off
+        and the init score given, the leaves are 0, and folding the init score
+        in (after ``fit``) gives the focal-optimal constant, the class prior
+        that ``LGBMClassifier`` returns.  The eval metrics then receive the
+        built-in objective's probabilities, which they turn back into margins.
+        """
+        focal = self._objective
+        self._objective = "binary" if self._n_classes == 2 else "multiclass"
+        self._constant_model = True
+        metrics = [_OnBuiltinOutput(m) for m in fit_args["eval_metric"]]
+        try:
+            lgb.LGBMModel.fit(self, **{**fit_args, "eval_metric": metrics}, callbacks=callbacks)
+        finally:
+            self._objective = focal
+            del self._constant_model
 
     # -- prediction: the options of LGBMClassifier -------------------------------------
 

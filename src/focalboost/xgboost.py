@@ -61,6 +61,7 @@ from focalboost._objective import (
     PosteriorMetricBase,
     broadcast_init_score,
     resolve_metric_names,
+    user_weights,
     wrap_callable_metric,
 )
 from focalboost._validation import check_scale_pos_weight
@@ -239,15 +240,23 @@ class MetricList:
 
 
 class _SklearnMetric:
-    """A metric ``metric(y_true, y_score, sample_weight=...)`` with the native signature."""
+    """A metric ``metric(y_true, y_score, sample_weight=...)`` with the native signature.
 
-    def __init__(self, fn: Any) -> None:
+    Called as ``XGBClassifier`` calls it: ``sample_weight`` only when the eval
+    set has weights.  ``weight_scale``: the factor by which the estimator
+    scaled the eval weights (see :func:`focalboost._objective.user_weights`),
+    undone here, so the metric sees the user's weights, or none.
+    """
+
+    def __init__(self, fn: Any, weight_scale: float = 1.0) -> None:
         self.fn = fn
+        self.weight_scale = float(weight_scale)
         self.__name__ = getattr(fn, "__name__", type(fn).__name__)
 
     def __call__(self, predt: np.ndarray, dmat: xgb.DMatrix) -> tuple[str, float]:
         w = dmat.get_weight()
-        value = (self.fn(dmat.get_label(), predt) if w.size == 0
+        w = None if w.size == 0 else user_weights(w, self.weight_scale)
+        value = (self.fn(dmat.get_label(), predt) if w is None
                  else self.fn(dmat.get_label(), predt, sample_weight=w))
         return self.__name__, value
 
@@ -461,12 +470,19 @@ default="focal"
             binary = self.n_classes_ == 2
             names = BINARY_METRIC_NAMES if binary else MULTICLASS_METRIC_NAMES
             task = self.n_classes_
+        bad = [m for m in spec if not (isinstance(m, str) or callable(m))]
+        if bad:
+            raise TypeError(f"eval_metric must hold metric names or callables, got {bad[0]!r}.")
+        # as XGBClassifier reports them: the names first, then the callables (early
+        # stopping watches the last)
+        spec = [m for m in spec if isinstance(m, str)] + [m for m in spec if not isinstance(m, str)]
         resolved = dict(resolve_metric_names(
             [m for m in spec if isinstance(m, str)], names, task, "XGBoost"))
+        scale = getattr(self, "_weight_scale", 1.0)
         metrics: list[Any] = []
         for m in spec:
             if not isinstance(m, str):
-                metrics.append(_SklearnMetric(wrap_callable_metric(m, self.loss_)))
+                metrics.append(_SklearnMetric(wrap_callable_metric(m, self.loss_), scale))
             elif resolved[m] == "focal_loss":
                 metrics.append(FocalMetric(self.loss_))
             else:
@@ -565,8 +581,8 @@ default="focal"
         saved = self.objective
         # XGBModel.fit reads the objective from this attribute (the metrics come
         # from _configure_fit); it is set for the duration of the call only
+        self._fit_metric = self._eval_metric()  # first: it raises on a bad name
         self.objective = FocalObjective(self.loss_)
-        self._fit_metric = self._eval_metric()
         try:
             xgb.XGBModel.fit(
                 self,
