@@ -399,12 +399,16 @@ def test_lgbm_metric_names_and_callables_see_probabilities(client):
 
     X, y, w = _data(3, discrete=False)
     dX, dy, _ = _dask(X, y, w)
+    # an eval set of its own (lightgbm.dask treats the training arrays as an eval set
+    # only together with their weights)
+    X, y, w = _data(3, discrete=False, seed=1)
+    dXv, dyv, _ = _dask(X, y, w)
 
     def sk_log_loss(y_true, y_pred):
         return "sk_log_loss", log_loss(y_true, y_pred, labels=[0, 1, 2]), False
 
     m = FocalDaskLGBMClassifier(n_estimators=6, verbose=-1, metric="multi_logloss").fit(
-        dX, dy, eval_set=[(dX, dy)], eval_metric=sk_log_loss
+        dX, dy, eval_set=[(dXv, dyv)], eval_metric=sk_log_loss
     )
     curve = m.evals_result_["valid_0"]
     assert list(curve) == ["multi_logloss", "sk_log_loss"]

@@ -612,6 +612,14 @@ class FocalDaskLGBMClassifier(_FocalDaskMixin, DaskLGBMClassifier):
         self.init_score_ = self._init_score_from_totals(totals, counts)
         objective = LGBMFocalObjective(self.loss_)
         sets, weights, inits = self._prepare_eval_set(eval_set, eval_sample_weight, eval_init_score)
+        if weight is None and weights is not None:
+            # lightgbm.dask reads an eval weight that `is` the training weight as "the
+            # training rows' weights", and None is None: give it no None to compare
+            if all(wv is None for wv in weights):
+                weights = None
+            else:
+                weights = [_map_rows(s[1], _const_weight_block, 1.0, width=None)
+                           if wv is None else wv for s, wv in zip(sets, weights, strict=True)]
 
         params = self.get_params(deep=True)
         params.pop("client", None)
