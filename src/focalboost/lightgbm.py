@@ -40,13 +40,12 @@ this (init score, prediction, calibration) for you.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import logit, logsumexp
 
 try:
     import lightgbm as lgb
@@ -61,6 +60,7 @@ from focalboost._objective import (
     FocalObjectiveBase,
     MarginMetric,
     PosteriorMetricBase,
+    _copy_signature,
     broadcast_init_score,
     resolve_metric_names,
     wrap_callable_metric,
@@ -368,13 +368,11 @@ class _OnBuiltinOutput:
     def __init__(self, metric: Any) -> None:
         self.metric = metric
         self.__name__ = getattr(metric, "__name__", type(metric).__name__)
-        with contextlib.suppress(TypeError, ValueError):
-            self.__signature__ = inspect.signature(metric)
+        _copy_signature(self, metric)
 
     def __call__(self, y_true: Any, y_pred: Any, *args: Any) -> Any:
-        p = np.clip(np.asarray(y_pred, dtype=np.float64), 1e-300, 1.0)
-        raw = np.log(p) - np.log1p(-np.minimum(p, 1.0 - 1e-16)) if p.ndim == 1 else np.log(p)
-        return self.metric(y_true, raw, *args)
+        p = np.asarray(y_pred, dtype=np.float64)
+        return self.metric(y_true, logit(p) if p.ndim == 1 else np.log(p), *args)
 
 
 _stop_if_no_usable_feature.before_iteration = True  # type: ignore[attr-defined]
